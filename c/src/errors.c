@@ -1,0 +1,140 @@
+/*
+ * errors.c — status names, the thread-local last-error message, and the
+ * process-wide policy applied after every failure.
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MESSAGE_SIZE 1024
+
+static _Thread_local char last_message[MESSAGE_SIZE];
+static _Atomic int policy = FERRY_POLICY_RETURN;
+
+const char *ferry_status_name(ferry_status s)
+{
+    switch (s) {
+#define FERRY_X_NAME(name, value, text)                                                        \
+    case name:                                                                                 \
+        return #name;
+        FERRY_STATUS_LIST(FERRY_X_NAME)
+#undef FERRY_X_NAME
+    }
+    return "FERRY_E_UNKNOWN";
+}
+
+const char *ferry_status_text(ferry_status s)
+{
+    switch (s) {
+#define FERRY_X_TEXT(name, value, text)                                                        \
+    case name:                                                                                 \
+        return text;
+        FERRY_STATUS_LIST(FERRY_X_TEXT)
+#undef FERRY_X_TEXT
+    }
+    return "unknown status";
+}
+
+const char *ferry__kind_name(unsigned kind)
+{
+    switch (kind) {
+    case FERRY_KIND_UNIQUE:
+        return "unique";
+    case FERRY_KIND_SHARED:
+        return "shared";
+    case FERRY_KIND_LOCAL:
+        return "local";
+    case FERRY_KIND_WEAK:
+    case FERRY__WEAK_LOCAL:
+        return "weak";
+    case FERRY_KIND_LENT:
+        return "lent";
+    case FERRY_KIND_LENT_MUT:
+        return "lent mut";
+    }
+    return "unknown";
+}
+
+const char *ferry_kind_name(ferry_kind k) { return ferry__kind_name((unsigned)k); }
+
+const char *ferry_last_error(void) { return last_message; }
+
+ferry_error_policy ferry_set_error_policy(ferry_error_policy p)
+{
+    ferry__init(); /* so a later first init cannot overwrite p from the environment */
+    return (ferry_error_policy)atomic_exchange_explicit(&policy, (int)p, memory_order_relaxed);
+}
+
+void ferry__errors_init(void)
+{
+    const char *v = getenv("FERRY_ON_ERROR");
+    if (!v)
+        return;
+    if (strcmp(v, "log") == 0)
+        atomic_store_explicit(&policy, FERRY_POLICY_LOG, memory_order_relaxed);
+    else if (strcmp(v, "abort") == 0)
+        atomic_store_explicit(&policy, FERRY_POLICY_ABORT, memory_order_relaxed);
+    else if (strcmp(v, "return") == 0)
+        atomic_store_explicit(&policy, FERRY_POLICY_RETURN, memory_order_relaxed);
+}
+
+/* Appends to buf at *len, never past the end, always NUL-terminated. */
+static void vappend(char *buf, size_t *len, const char *fmt, va_list ap)
+{
+    if (*len >= MESSAGE_SIZE - 1)
+        return;
+    int n = vsnprintf(buf + *len, MESSAGE_SIZE - *len, fmt, ap);
+    if (n > 0)
+        *len += (size_t)n < MESSAGE_SIZE - *len ? (size_t)n : MESSAGE_SIZE - 1 - *len;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void append(char *buf, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vappend(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+FERRY_COLD ferry_status ferry__fail(ferry_status s, const char *op, const ferry__subject *subj,
+                                    const char *fmt, ...)
+{
+    ferry__init();
+    char *buf = last_message;
+    size_t len = 0;
+    append(buf, &len, "%s: %s: ", ferry_status_name(s), op);
+    va_list ap;
+    va_start(ap, fmt);
+    vappend(buf, &len, fmt, ap);
+    va_end(ap);
+    if (subj) {
+        if (subj->type)
+            append(buf, &len, "; type %s", subj->type->name);
+        if (subj->kind != FERRY__FREE)
+            append(buf, &len, ", kind %s", ferry__kind_name(subj->kind));
+        if (subj->h.bits)
+            append(buf, &len, ", handle 0x%016llx", (unsigned long long)subj->h.bits);
+        if (subj->created_at)
+            append(buf, &len, ", created at %s", subj->created_at);
+        if (subj->released_at)
+            append(buf, &len, ", released at %s", subj->released_at);
+    }
+
+    switch ((ferry_error_policy)atomic_load_explicit(&policy, memory_order_relaxed)) {
+    case FERRY_POLICY_RETURN:
+        break;
+    case FERRY_POLICY_LOG:
+        fprintf(stderr, "ferry: %s\n", buf);
+        break;
+    case FERRY_POLICY_ABORT:
+        fprintf(stderr, "ferry: %s\nferry: aborting (FERRY_ON_ERROR=abort)\n", buf);
+        fflush(stderr);
+        abort();
+    }
+    return s;
+}

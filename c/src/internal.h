@@ -1,0 +1,276 @@
+/*
+ * internal.h — what the parts of libferry share. Not installed.
+ *
+ * Names with a double underscore (ferry__x) are internal; nothing outside
+ * c/src may call them except ferry_testing.h's hooks.
+ */
+#ifndef FERRY_INTERNAL_H
+#define FERRY_INTERNAL_H
+
+#include "ferry.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FERRY_LIKELY(x) __builtin_expect(!!(x), 1)
+#define FERRY_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FERRY_COLD __attribute__((cold, noinline))
+#define FERRY_TLS_FAST __attribute__((tls_model("initial-exec")))
+#else
+#define FERRY_LIKELY(x) (x)
+#define FERRY_UNLIKELY(x) (x)
+#define FERRY_COLD
+#define FERRY_TLS_FAST
+#endif
+
+/* ---- Handle bits: tag (8) | generation (28) | index (28) ---------------- */
+
+#define FERRY__INDEX_BITS 28
+#define FERRY__GEN_BITS 28
+#define FERRY__MAX_SLOTS (1u << FERRY__INDEX_BITS)
+#define FERRY__GEN_MAX ((1u << FERRY__GEN_BITS) - 1)
+
+static inline ferry_handle ferry__handle_make(uint32_t tag, uint32_t gen, uint32_t index)
+{
+    ferry_handle h = {((uint64_t)tag << 56) | ((uint64_t)gen << FERRY__INDEX_BITS) | index};
+    return h;
+}
+static inline uint32_t ferry__handle_tag(ferry_handle h) { return (uint32_t)(h.bits >> 56); }
+static inline uint32_t ferry__handle_gen(ferry_handle h)
+{
+    return (uint32_t)(h.bits >> FERRY__INDEX_BITS) & FERRY__GEN_MAX;
+}
+static inline uint32_t ferry__handle_index(ferry_handle h)
+{
+    return (uint32_t)h.bits & (FERRY__MAX_SLOTS - 1);
+}
+
+/* ---- Slot state word ----------------------------------------------------
+ * One 64-bit atomic holds everything a check must see at once, so a single
+ * load tells whether a handle is live and a single CAS moves it:
+ *   borrows (20) | pins (12) | exclusive (1) | kind (3) | generation (28)
+ * kind 0 means the slot is free; the generation then is the last one issued.
+ * Pins are ferry's own short borrows (while clone/downgrade/upgrade call the
+ * type's functions), kept apart from the caller's borrows so a stray
+ * ferry_unborrow can never end one.
+ */
+#define FERRY__BORROW_ONE ((uint64_t)1)
+#define FERRY__BORROW_MASK ((uint64_t)0xFFFFF)
+#define FERRY__PIN_ONE ((uint64_t)1 << 20)
+#define FERRY__PIN_MASK ((uint64_t)0xFFF << 20)
+#define FERRY__EXCL ((uint64_t)1 << 32)
+#define FERRY__KIND_SHIFT 33
+#define FERRY__KIND_MASK ((uint64_t)7 << FERRY__KIND_SHIFT)
+#define FERRY__GEN_SHIFT 36
+
+/* Internal kind values stored in the state word (ferry_kind plus one). */
+enum {
+    FERRY__FREE = 0,
+    FERRY__WEAK_LOCAL = 7 /* a weak unit of a local (Rc) object */
+};
+
+static inline uint32_t ferry__state_gen(uint64_t s) { return (uint32_t)(s >> FERRY__GEN_SHIFT); }
+static inline unsigned ferry__state_kind(uint64_t s)
+{
+    return (unsigned)((s & FERRY__KIND_MASK) >> FERRY__KIND_SHIFT);
+}
+static inline uint64_t ferry__state_make(uint32_t gen, unsigned kind)
+{
+    return ((uint64_t)gen << FERRY__GEN_SHIFT) | ((uint64_t)kind << FERRY__KIND_SHIFT);
+}
+static inline uint32_t ferry__state_borrows(uint64_t s) { return (uint32_t)(s & FERRY__BORROW_MASK); }
+
+/*
+ * One slot: 48 bytes, so a million live handles cost 48 MB.
+ * Fields other than `state` are written only while the writer owns the slot
+ * (free and popped, or live and ended by a successful CAS) and are read
+ * either under a borrow/pin (which keeps them stable) or optimistically and
+ * then validated against `state` (seqlock style); docs/design.md argues each
+ * ordering.
+ */
+typedef struct ferry__slot {
+    _Atomic uint64_t state;
+    void *obj;                           /* the unit; stable while live */
+    _Atomic(const char *) created_at;    /* site strings, static storage */
+    _Atomic(const char *) released_at;
+    _Atomic uint32_t type_id;            /* kept after release for messages */
+    _Atomic uint32_t thread;             /* pinned: owner; !Sync: current borrower */
+    _Atomic uint32_t last_thread;        /* for handoff counting */
+    _Atomic uint32_t next_free;          /* free-list link (index + 1) */
+} ferry__slot;
+
+/* ---- Types --------------------------------------------------------------- */
+
+struct ferry_type {
+    ferry_type_desc desc; /* desc.name points at `name` below */
+    uint32_t id;          /* 1-based index into the registry */
+    char name[256];
+};
+
+/* What the ledger remembers between reads, per type id (0 = all types). */
+typedef struct ferry__peak {
+    _Atomic uint64_t seen;     /* highest live any read computed */
+    _Atomic bool many_threads; /* handles made or ended on several threads */
+} ferry__peak;
+
+#define FERRY__MAX_TYPES 65535u
+/* The type with this id, or NULL. Lock-free. */
+const ferry_type *ferry__type_by_id(uint32_t id);
+uint32_t ferry__type_count(void);
+
+/* Whether the slot's object is bound to the thread that made the handle. */
+static inline bool ferry__kind_pinned(unsigned kind, uint32_t flags)
+{
+    if (kind == FERRY_KIND_LOCAL || kind == FERRY__WEAK_LOCAL || !(flags & FERRY_SEND))
+        return true;
+    return kind == FERRY_KIND_LENT && !(flags & FERRY_SYNC);
+}
+
+/* ---- Threads ------------------------------------------------------------- */
+
+#define FERRY__CACHE_SLOTS 64
+#define FERRY__CACHE_BATCH 32
+#define FERRY__LEDGER_PAGE 64 /* types per ledger page */
+
+enum {
+    FERRY__C_CREATED,
+    FERRY__C_CLONED,
+    FERRY__C_BORROWS,
+    FERRY__C_HANDOFFS,
+    FERRY__C_TAKEN,
+    FERRY__C_DROPPED_C,
+    FERRY__C_DROPPED_RUST,
+    FERRY__C_REVOKED,
+    FERRY__C_PEAK_BALANCE, /* highest created+cloned-ended seen by this thread */
+    FERRY__C_COUNT
+};
+
+/* One thread's counters for one type. Written only by the owning thread
+ * (plain load+store, no lock prefix); summed by readers with relaxed loads. */
+typedef struct ferry__ledger_row {
+    _Atomic uint64_t c[FERRY__C_COUNT];
+} ferry__ledger_row;
+
+typedef struct ferry__thread {
+    uint32_t id;
+    uint32_t ncache;
+    uint32_t cache[FERRY__CACHE_SLOTS]; /* free slot indices owned by this thread */
+    struct ferry__thread *next;         /* registry list, under the registry lock */
+    _Atomic(ferry__ledger_row *) pages[(FERRY__MAX_TYPES + 1) / FERRY__LEDGER_PAGE];
+} ferry__thread;
+
+extern FERRY_TLS_FAST _Thread_local ferry__thread *ferry__self_tls;
+
+ferry__thread *ferry__thread_attach(void); /* slow path of ferry__self */
+
+/* The calling thread's state, or NULL when it cannot be allocated. */
+static inline ferry__thread *ferry__self(void)
+{
+    ferry__thread *t = ferry__self_tls;
+    return FERRY_LIKELY(t != NULL) ? t : ferry__thread_attach();
+}
+
+/* Visits every attached thread under the registry lock, then calls
+ * fn(NULL, ctx) once, still under it, for the totals of exited threads. */
+void ferry__threads_each(void (*fn)(ferry__thread *t, void *ctx), void *ctx);
+
+/* ---- Ledger -------------------------------------------------------------- */
+
+/* Allocates the page holding type_id's row; NULL when out of memory (the
+ * count is then lost, the operation itself still succeeds). */
+ferry__ledger_row *ferry__ledger_row_slow(ferry__thread *self, uint32_t type_id);
+
+static inline ferry__ledger_row *ferry__ledger_row_of(ferry__thread *self, uint32_t type_id)
+{
+    ferry__ledger_row *page = atomic_load_explicit(&self->pages[type_id / FERRY__LEDGER_PAGE],
+                                                   memory_order_relaxed);
+    if (FERRY_LIKELY(page != NULL))
+        return &page[type_id % FERRY__LEDGER_PAGE];
+    return ferry__ledger_row_slow(self, type_id);
+}
+
+/* Row 0 of every thread counts all types together, so ferry_ledger(NULL)
+ * reads it like any type. */
+#define FERRY__ALL_TYPES 0u
+
+/* Single-writer increment: only the owning thread writes its rows. */
+static inline void ferry__count_add(ferry__ledger_row *row, int which)
+{
+    uint64_t v = atomic_load_explicit(&row->c[which], memory_order_relaxed) + 1;
+    atomic_store_explicit(&row->c[which], v, memory_order_relaxed);
+}
+
+/* Counts a borrow or a handoff: no effect on the balance. */
+static inline void ferry__ledger_count(ferry__thread *self, uint32_t type_id, int which)
+{
+    ferry__ledger_row *row = ferry__ledger_row_of(self, type_id);
+    ferry__ledger_row *all = ferry__ledger_row_of(self, FERRY__ALL_TYPES);
+    if (FERRY_LIKELY(row && all)) {
+        ferry__count_add(row, which);
+        ferry__count_add(all, which);
+    }
+}
+
+/* Counts a new handle (FERRY__C_CREATED or _CLONED) or the end of one
+ * (_TAKEN, _DROPPED_*, _REVOKED), keeping the thread's peak balance. */
+void ferry__ledger_count_change(ferry__thread *self, uint32_t type_id, int which);
+
+/* Folds an exiting thread's rows into the retired totals (registry lock held). */
+void ferry__ledger_retire_thread(ferry__thread *t);
+/* Installs the FERRY_LEAK_CHECK exit report when the environment asks. */
+void ferry__ledger_init(void);
+
+/* ---- Table --------------------------------------------------------------- */
+
+/* Initialises the process state once (tag, environment, exit hook). */
+void ferry__init(void);
+
+/* The slot at index, or NULL when the index was never allocated. */
+ferry__slot *ferry__slot_at(uint32_t index);
+
+/* The table's tag: the top 8 bits of every handle it issues. */
+extern uint32_t ferry__table_tag;
+
+/*
+ * Pops a free slot for the caller; *index receives it. The slot is owned by
+ * the caller until published with ferry__slot_publish or given back with
+ * ferry__slot_free. Returns FERRY_OK, FERRY_E_NOMEM or FERRY_E_LIMIT.
+ */
+ferry_status ferry__slot_alloc(ferry__thread *self, uint32_t *index);
+
+/* Gives a slot the caller owns back to the free lists (or retires it). */
+void ferry__slot_free(ferry__thread *self, uint32_t index, uint32_t gen);
+
+/* Gives an exiting thread's cached free slots to the global free list. */
+void ferry__table_release_cache(ferry__thread *self);
+
+/* Highest slot index ever handed out, plus one. */
+uint32_t ferry__slots_issued(void);
+
+/* ---- Errors -------------------------------------------------------------- */
+
+/* What a message can say about the handle involved; all fields optional. */
+typedef struct ferry__subject {
+    ferry_handle h;
+    const ferry_type *type;
+    unsigned kind; /* internal kind; FERRY__FREE = unknown */
+    const char *created_at;
+    const char *released_at;
+} ferry__subject;
+
+/* Records a failure: formats the message, applies the policy, returns s. */
+ferry_status ferry__fail(ferry_status s, const char *op, const ferry__subject *subj,
+                         const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* The name of an internal kind value ("weak" for a local weak). */
+const char *ferry__kind_name(unsigned kind);
+
+/* Reads the environment once at start-up. */
+void ferry__errors_init(void);
+
+#endif /* FERRY_INTERNAL_H */

@@ -1,0 +1,223 @@
+/*
+ * ledger.c — counts per type and per thread, summed on read.
+ *
+ * Each thread writes only its own rows, with plain loads and stores (no lock
+ * prefix, no shared cache line), so counting costs the hot path almost
+ * nothing; a reader adds up every thread's rows plus the totals of threads
+ * that have exited.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PAGE_COUNT ((FERRY__MAX_TYPES + 1) / FERRY__LEDGER_PAGE)
+
+/* Totals of exited threads; written under the registry lock only. */
+static ferry__ledger_row *retired_pages[PAGE_COUNT];
+
+static ferry__peak peaks[FERRY__MAX_TYPES + 1];
+
+static uint64_t balance(const ferry__ledger_row *r)
+{
+    uint64_t made = atomic_load_explicit(&r->c[FERRY__C_CREATED], memory_order_relaxed) +
+                    atomic_load_explicit(&r->c[FERRY__C_CLONED], memory_order_relaxed);
+    uint64_t ended = atomic_load_explicit(&r->c[FERRY__C_TAKEN], memory_order_relaxed) +
+                     atomic_load_explicit(&r->c[FERRY__C_DROPPED_C], memory_order_relaxed) +
+                     atomic_load_explicit(&r->c[FERRY__C_DROPPED_RUST], memory_order_relaxed) +
+                     atomic_load_explicit(&r->c[FERRY__C_REVOKED], memory_order_relaxed);
+    return made - ended; /* may wrap: a thread can end more than it made */
+}
+
+FERRY_COLD ferry__ledger_row *ferry__ledger_row_slow(ferry__thread *self, uint32_t type_id)
+{
+    if (!self)
+        return NULL;
+    ferry__ledger_row *page = calloc(FERRY__LEDGER_PAGE, sizeof *page);
+    if (!page)
+        return NULL;
+    /* Only the owning thread stores its pages; release pairs with the
+     * acquire of readers in other threads. */
+    atomic_store_explicit(&self->pages[type_id / FERRY__LEDGER_PAGE], page, memory_order_release);
+    return &page[type_id % FERRY__LEDGER_PAGE];
+}
+
+static void change_row(ferry__ledger_row *row, int which)
+{
+    ferry__count_add(row, which);
+    if (which == FERRY__C_CREATED || which == FERRY__C_CLONED) {
+        uint64_t b = balance(row);
+        if ((int64_t)b > (int64_t)atomic_load_explicit(&row->c[FERRY__C_PEAK_BALANCE],
+                                                        memory_order_relaxed))
+            atomic_store_explicit(&row->c[FERRY__C_PEAK_BALANCE], b, memory_order_relaxed);
+    }
+}
+
+void ferry__ledger_count_change(ferry__thread *self, uint32_t type_id, int which)
+{
+    ferry__ledger_row *row = ferry__ledger_row_of(self, type_id);
+    ferry__ledger_row *all = ferry__ledger_row_of(self, FERRY__ALL_TYPES);
+    if (FERRY_LIKELY(row && all)) {
+        change_row(row, which);
+        change_row(all, which);
+    }
+}
+
+static bool row_active(const ferry__ledger_row *r)
+{
+    return atomic_load_explicit(&r->c[FERRY__C_CREATED], memory_order_relaxed) ||
+           atomic_load_explicit(&r->c[FERRY__C_CLONED], memory_order_relaxed) || balance(r);
+}
+
+static const ferry__ledger_row *row_in(_Atomic(ferry__ledger_row *) const *pages, uint32_t id)
+{
+    const ferry__ledger_row *page =
+        atomic_load_explicit(&pages[id / FERRY__LEDGER_PAGE], memory_order_acquire);
+    return page ? &page[id % FERRY__LEDGER_PAGE] : NULL;
+}
+
+void ferry__ledger_retire_thread(ferry__thread *t)
+{
+    for (uint32_t p = 0; p < PAGE_COUNT; p++) {
+        ferry__ledger_row *page = atomic_load_explicit(&t->pages[p], memory_order_relaxed);
+        if (!page)
+            continue;
+        if (!retired_pages[p] && !(retired_pages[p] = calloc(FERRY__LEDGER_PAGE, sizeof *page))) {
+            /* Keep the page rather than lose its counts. */
+            retired_pages[p] = page;
+            continue;
+        }
+        for (uint32_t i = 0; i < FERRY__LEDGER_PAGE; i++) {
+            ferry__ledger_row *from = &page[i], *to = &retired_pages[p][i];
+            if (row_active(from) && row_active(to))
+                atomic_store_explicit(&peaks[p * FERRY__LEDGER_PAGE + i].many_threads, true,
+                                      memory_order_relaxed);
+            for (int c = 0; c < FERRY__C_PEAK_BALANCE; c++)
+                atomic_store_explicit(&to->c[c],
+                                      atomic_load_explicit(&to->c[c], memory_order_relaxed) +
+                                          atomic_load_explicit(&from->c[c], memory_order_relaxed),
+                                      memory_order_relaxed);
+            uint64_t peak = atomic_load_explicit(&from->c[FERRY__C_PEAK_BALANCE],
+                                                 memory_order_relaxed);
+            if (peak > atomic_load_explicit(&to->c[FERRY__C_PEAK_BALANCE], memory_order_relaxed))
+                atomic_store_explicit(&to->c[FERRY__C_PEAK_BALANCE], peak, memory_order_relaxed);
+        }
+        free(page);
+    }
+}
+
+typedef struct sum_ctx {
+    uint32_t id;
+    uint64_t c[FERRY__C_COUNT];
+    unsigned active_rows;
+    uint64_t sole_peak;
+} sum_ctx;
+
+static void sum_thread(ferry__thread *t, void *arg)
+{
+    sum_ctx *ctx = arg;
+    const ferry__ledger_row *r =
+        t ? row_in(t->pages, ctx->id)
+          : (retired_pages[ctx->id / FERRY__LEDGER_PAGE]
+                 ? &retired_pages[ctx->id / FERRY__LEDGER_PAGE][ctx->id % FERRY__LEDGER_PAGE]
+                 : NULL);
+    if (!r)
+        return;
+    for (int c = 0; c < FERRY__C_PEAK_BALANCE; c++)
+        ctx->c[c] += atomic_load_explicit(&r->c[c], memory_order_relaxed);
+    if (row_active(r)) {
+        ctx->active_rows++;
+        ctx->sole_peak = atomic_load_explicit(&r->c[FERRY__C_PEAK_BALANCE], memory_order_relaxed);
+    }
+}
+
+static void ledger_sum(uint32_t id, ferry_counts *out)
+{
+    sum_ctx ctx = {.id = id};
+    ferry__threads_each(sum_thread, &ctx);
+    memset(out, 0, sizeof *out);
+    out->created = ctx.c[FERRY__C_CREATED];
+    out->cloned = ctx.c[FERRY__C_CLONED];
+    out->borrows = ctx.c[FERRY__C_BORROWS];
+    out->handoffs = ctx.c[FERRY__C_HANDOFFS];
+    out->taken = ctx.c[FERRY__C_TAKEN];
+    out->dropped_by_c = ctx.c[FERRY__C_DROPPED_C];
+    out->dropped_by_rust = ctx.c[FERRY__C_DROPPED_RUST];
+    out->revoked = ctx.c[FERRY__C_REVOKED];
+    out->live = out->created + out->cloned - out->taken - out->dropped_by_c -
+                out->dropped_by_rust - out->revoked;
+
+    ferry__peak *peak = &peaks[id];
+    if (ctx.active_rows > 1)
+        atomic_store_explicit(&peak->many_threads, true, memory_order_relaxed);
+    uint64_t best = out->live;
+    if (!atomic_load_explicit(&peak->many_threads, memory_order_relaxed) && ctx.sole_peak > best)
+        best = ctx.sole_peak;
+    uint64_t seen = atomic_load_explicit(&peak->seen, memory_order_relaxed);
+    while (seen < best && !atomic_compare_exchange_weak_explicit(&peak->seen, &seen, best,
+                                                                 memory_order_relaxed,
+                                                                 memory_order_relaxed))
+        ;
+    out->peak_live = seen > best ? seen : best;
+}
+
+ferry_status ferry_ledger(const ferry_type *t, ferry_counts *out)
+{
+    if (!out)
+        return ferry__fail(FERRY_E_NULL, "ferry_ledger", NULL, "null out-pointer `out`");
+    ledger_sum(t ? t->id : FERRY__ALL_TYPES, out);
+    return FERRY_OK;
+}
+
+size_t ferry_live(void)
+{
+    ferry_counts all;
+    ledger_sum(FERRY__ALL_TYPES, &all);
+    return (size_t)all.live;
+}
+
+size_t ferry_report_leaks(FILE *out)
+{
+    size_t live = 0;
+    uint32_t issued = ferry__slots_issued();
+    for (uint32_t i = 0; i < issued; i++) {
+        ferry__slot *slot = ferry__slot_at(i);
+        if (!slot)
+            continue;
+        uint64_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
+        unsigned kind = ferry__state_kind(s);
+        if (kind == FERRY__FREE)
+            continue;
+        live++;
+        if (!out)
+            continue;
+        const ferry_type *t =
+            ferry__type_by_id(atomic_load_explicit(&slot->type_id, memory_order_relaxed));
+        const char *site = atomic_load_explicit(&slot->created_at, memory_order_relaxed);
+        ferry_handle h = ferry__handle_make(ferry__table_tag, ferry__state_gen(s), i);
+        fprintf(out, "ferry: live handle 0x%016llx: type %s, kind %s, created at %s\n",
+                (unsigned long long)h.bits, t ? t->name : "?", ferry__kind_name(kind),
+                site ? site : "(unknown site)");
+    }
+    return live;
+}
+
+static void leak_check_at_exit(void)
+{
+    size_t live = ferry_report_leaks(NULL);
+    if (live == 0)
+        return;
+    fprintf(stderr, "ferry: FERRY_LEAK_CHECK: %zu handle%s still live at exit:\n", live,
+            live == 1 ? "" : "s");
+    ferry_report_leaks(stderr);
+    fflush(NULL);
+    _exit(23); /* LeakSanitizer's status, so CI scripts treat both alike */
+}
+
+void ferry__ledger_init(void)
+{
+    const char *v = getenv("FERRY_LEAK_CHECK");
+    if (v && strcmp(v, "1") == 0)
+        atexit(leak_check_at_exit);
+}

@@ -1,0 +1,78 @@
+/*
+ * ops.h — the steps every handle operation shares: decoding and validating a
+ * handle, giving the precise error, publishing a new slot, and counting.
+ */
+#ifndef FERRY_OPS_H
+#define FERRY_OPS_H
+
+#include "internal.h"
+
+/* A validated view of a live handle's slot. */
+typedef struct ferry__lookup {
+    ferry__slot *slot;
+    uint64_t state; /* snapshot; CAS against it to act on this generation */
+    const ferry_type *type;
+    uint32_t index;
+} ferry__lookup;
+
+/*
+ * Decodes h and checks it names a live slot of type t (NULL: any type) that
+ * the calling thread may use. Fails with FERRY_E_NULL, _INVALID, _STALE,
+ * _TYPE, _THREAD or _NOMEM (no thread state), recording the message for op.
+ * The snapshot is consistent: the fields were read while the slot held this
+ * generation, so a CAS on lk->state acts on exactly what was checked.
+ */
+ferry_status ferry__resolve(const char *op, ferry_handle h, const ferry_type *t,
+                            ferry__thread *self, ferry__lookup *lk);
+
+/* Fills a message subject from a lookup. */
+void ferry__subject_of(const ferry__lookup *lk, ferry_handle h, ferry__subject *subj);
+
+/* Fails op with FERRY_E_KIND: "a <kind> handle cannot <what>". */
+ferry_status ferry__fail_kind(const char *op, const ferry__lookup *lk, ferry_handle h,
+                              const char *what);
+
+/* Fails op with FERRY_E_BORROWED describing lk's outstanding borrows. */
+ferry_status ferry__fail_borrowed(const char *op, const ferry__lookup *lk, ferry_handle h);
+
+/*
+ * Claims a free slot and makes it live with one unit of obj. The slot's
+ * previous contents stay readable for stale-handle messages until the claim.
+ */
+ferry_status ferry__publish(const char *op, ferry__thread *self, const ferry_type *t,
+                            unsigned kind, void *obj, const char *site, ferry_handle *out);
+
+/* Counts a use of the slot by self: a handoff if another thread used it last. */
+static inline void ferry__note_use(ferry__thread *self, ferry__slot *slot, uint32_t type_id)
+{
+    if (atomic_load_explicit(&slot->last_thread, memory_order_relaxed) != self->id) {
+        atomic_store_explicit(&slot->last_thread, self->id, memory_order_relaxed);
+        ferry__ledger_count(self, type_id, FERRY__C_HANDOFFS);
+    }
+}
+
+/* Pins lk's slot (see internal.h) so its object stays alive without a
+ * caller-visible borrow; FERRY_E_BORROWED-free, may fail with _LIMIT or any
+ * resolve status when the handle changes under us. */
+ferry_status ferry__pin(const char *op, ferry_handle h, ferry__thread *self, ferry__lookup *lk);
+void ferry__unpin(ferry__slot *slot);
+
+/* Whether a state word has any borrow or pin outstanding. */
+static inline bool ferry__state_busy(uint64_t s)
+{
+    return (s & (FERRY__BORROW_MASK | FERRY__PIN_MASK | FERRY__EXCL)) != 0;
+}
+
+/*
+ * Ends a live handle: frees its slot if nothing borrows it and its kind is
+ * one of allowed_kinds (a bit mask of 1u << kind). On success *obj is the
+ * unit, h is stale and its slot is back on the free list; the caller
+ * disposes of the unit and counts the end.
+ */
+ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, unsigned allowed_kinds,
+                        const char *what, const char *site, ferry__thread *self,
+                        ferry__lookup *lk, void **obj);
+
+#define FERRY__KIND_BIT(k) (1u << (k))
+
+#endif /* FERRY_OPS_H */

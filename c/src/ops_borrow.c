@@ -1,0 +1,220 @@
+/*
+ * ops_borrow.c — borrow, borrow_mut, unborrow and check: the hot path.
+ *
+ * Each has a fast path for the common case (a live handle of a Send + Sync
+ * type, or a pinned one used on its own thread): one acquire load of the
+ * slot's state, a few plain loads, and one CAS. Anything unusual falls
+ * through to the slow path, which re-checks everything with ferry__resolve
+ * and gives the precise error. No path takes a lock.
+ */
+#include "ops.h"
+
+#define BORROWABLE                                                                             \
+    (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_SHARED) |                 \
+     FERRY__KIND_BIT(FERRY_KIND_LOCAL) | FERRY__KIND_BIT(FERRY_KIND_LENT) |                    \
+     FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
+#define BORROWABLE_MUT (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
+
+#define SEND_SYNC (FERRY_SEND | FERRY_SYNC)
+
+/*
+ * Shared borrows of a Send + !Sync object may come from one thread at a
+ * time: the slot's `thread` field then names the thread holding them (0 =
+ * none). Only that thread changes the borrow count, so it can release the
+ * claim when its count is back to zero.
+ */
+static bool needs_claim(unsigned kind, uint32_t flags, bool exclusive)
+{
+    return !exclusive && !(flags & FERRY_SYNC) && !ferry__kind_pinned(kind, flags);
+}
+
+static void release_claim_if_idle(ferry__slot *slot, uint32_t me)
+{
+    uint64_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
+    if (ferry__state_borrows(s) == 0)
+        atomic_compare_exchange_strong_explicit(&slot->thread, &me, 0, memory_order_release,
+                                                memory_order_relaxed);
+}
+
+/* Whether the fast path may skip the thread rules or must check the owner. */
+static inline bool fast_thread_ok(ferry__slot *slot, unsigned kind, uint32_t flags,
+                                  const ferry__thread *self)
+{
+    if ((flags & SEND_SYNC) == SEND_SYNC && kind != FERRY_KIND_LOCAL)
+        return true;
+    return ferry__kind_pinned(kind, flags) &&
+           atomic_load_explicit(&slot->thread, memory_order_acquire) == self->id;
+}
+
+static ferry_status borrow_slow(const char *op, ferry_handle h, const ferry_type *t, void **obj,
+                                bool exclusive)
+{
+    if (!t)
+        return ferry__fail(FERRY_E_NULL, op, NULL, "null type `t`");
+    if (!obj)
+        return ferry__fail(FERRY_E_NULL, op, NULL, "null out-pointer `obj`");
+    ferry__thread *self = ferry__self();
+    ferry__lookup lk;
+    bool claimed = false;
+    ferry_status s;
+    for (;;) {
+        s = ferry__resolve(op, h, t, self, &lk);
+        if (s != FERRY_OK)
+            break;
+        unsigned kind = ferry__state_kind(lk.state);
+        if (!((exclusive ? BORROWABLE_MUT : BORROWABLE) & FERRY__KIND_BIT(kind))) {
+            s = ferry__fail_kind(op, &lk, h,
+                                 exclusive ? "be borrowed mutably (only unique and lent mut "
+                                             "handles can)"
+                                           : "be borrowed (upgrade a weak handle first)");
+            break;
+        }
+        if ((lk.state & FERRY__EXCL) || (exclusive && ferry__state_borrows(lk.state))) {
+            s = ferry__fail_borrowed(op, &lk, h);
+            break;
+        }
+        if (ferry__state_borrows(lk.state) == FERRY__BORROW_MASK) {
+            s = ferry__fail(FERRY_E_LIMIT, op, NULL, "%u borrows of one handle outstanding",
+                            (unsigned)FERRY__BORROW_MASK);
+            break;
+        }
+        if (needs_claim(kind, t->desc.flags, exclusive)) {
+            uint32_t holder = atomic_load_explicit(&lk.slot->thread, memory_order_acquire);
+            if (holder != self->id) {
+                uint32_t none = 0;
+                if (holder != 0 || !atomic_compare_exchange_strong_explicit(
+                                       &lk.slot->thread, &none, self->id, memory_order_acq_rel,
+                                       memory_order_acquire)) {
+                    ferry__subject subj;
+                    ferry__subject_of(&lk, h, &subj);
+                    s = ferry__fail(FERRY_E_THREAD, op, &subj,
+                                    "a !Sync object is borrowed on thread %u already; thread %u "
+                                    "cannot borrow it at the same time",
+                                    holder ? holder : none, self->id);
+                    break;
+                }
+                claimed = true;
+            }
+        }
+        uint64_t want = exclusive ? lk.state | FERRY__EXCL : lk.state + FERRY__BORROW_ONE;
+        if (atomic_compare_exchange_strong_explicit(&lk.slot->state, &lk.state, want,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            *obj = lk.slot->obj;
+            ferry__note_use(self, lk.slot, t->id);
+            ferry__ledger_count(self, t->id, FERRY__C_BORROWS);
+            return FERRY_OK;
+        }
+    }
+    if (claimed)
+        release_claim_if_idle(lk.slot, self->id);
+    return s;
+}
+
+/* The fast path shared by borrow and borrow_mut; falls back to the slow one. */
+static inline ferry_status borrow(const char *op, ferry_handle h, const ferry_type *t, void **obj,
+                                  bool exclusive)
+{
+    ferry__thread *self = ferry__self_tls;
+    if (FERRY_LIKELY(self && t && obj && ferry__handle_tag(h) == ferry__table_tag)) {
+        ferry__slot *slot = ferry__slot_at(ferry__handle_index(h));
+        uint32_t gen = ferry__handle_gen(h);
+        unsigned allowed = exclusive ? BORROWABLE_MUT : BORROWABLE;
+        uint64_t s = slot ? atomic_load_explicit(&slot->state, memory_order_acquire) : 0;
+        while (slot && ferry__state_gen(s) == gen && (allowed & FERRY__KIND_BIT(ferry__state_kind(s))) &&
+               !(s & FERRY__EXCL) &&
+               (exclusive ? ferry__state_borrows(s) == 0
+                          : ferry__state_borrows(s) < FERRY__BORROW_MASK) &&
+               atomic_load_explicit(&slot->type_id, memory_order_acquire) == t->id &&
+               fast_thread_ok(slot, ferry__state_kind(s), t->desc.flags, self)) {
+            uint64_t want = exclusive ? s | FERRY__EXCL : s + FERRY__BORROW_ONE;
+            if (atomic_compare_exchange_weak_explicit(&slot->state, &s, want, memory_order_acq_rel,
+                                                      memory_order_acquire)) {
+                *obj = slot->obj;
+                ferry__note_use(self, slot, t->id);
+                ferry__ledger_count(self, t->id, FERRY__C_BORROWS);
+                return FERRY_OK;
+            }
+        }
+    }
+    return borrow_slow(op, h, t, obj, exclusive);
+}
+
+ferry_status ferry_borrow(ferry_handle h, const ferry_type *t, const void **obj)
+{
+    return borrow("ferry_borrow", h, t, (void **)(uintptr_t)obj, false);
+}
+
+ferry_status ferry_borrow_mut(ferry_handle h, const ferry_type *t, void **obj)
+{
+    return borrow("ferry_borrow_mut", h, t, obj, true);
+}
+
+static uint64_t without_one_borrow(uint64_t s)
+{
+    return (s & FERRY__EXCL) ? s & ~FERRY__EXCL : s - FERRY__BORROW_ONE;
+}
+
+static FERRY_COLD ferry_status unborrow_slow(ferry_handle h)
+{
+    static const char op[] = "ferry_unborrow";
+    ferry__thread *self = ferry__self();
+    ferry__lookup lk;
+    ferry_status s;
+    while ((s = ferry__resolve(op, h, NULL, self, &lk)) == FERRY_OK) {
+        if (!(lk.state & FERRY__EXCL) && ferry__state_borrows(lk.state) == 0) {
+            ferry__subject subj;
+            ferry__subject_of(&lk, h, &subj);
+            return ferry__fail(FERRY_E_BORROWED, op, &subj, "no borrow of the handle is outstanding");
+        }
+        unsigned kind = ferry__state_kind(lk.state);
+        bool claim = needs_claim(kind, lk.type->desc.flags, (lk.state & FERRY__EXCL) != 0);
+        uint32_t holder = atomic_load_explicit(&lk.slot->thread, memory_order_acquire);
+        if (claim && holder != self->id) {
+            ferry__subject subj;
+            ferry__subject_of(&lk, h, &subj);
+            return ferry__fail(FERRY_E_THREAD, op, &subj,
+                               "a !Sync object borrowed on thread %u cannot be unborrowed on "
+                               "thread %u",
+                               holder, self->id);
+        }
+        if (atomic_compare_exchange_strong_explicit(&lk.slot->state, &lk.state,
+                                                    without_one_borrow(lk.state),
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            if (claim)
+                release_claim_if_idle(lk.slot, self->id);
+            return FERRY_OK;
+        }
+    }
+    return s;
+}
+
+ferry_status ferry_unborrow(ferry_handle h)
+{
+    ferry__thread *self = ferry__self_tls;
+    if (FERRY_LIKELY(self && ferry__handle_tag(h) == ferry__table_tag)) {
+        ferry__slot *slot = ferry__slot_at(ferry__handle_index(h));
+        uint32_t gen = ferry__handle_gen(h);
+        uint64_t s = slot ? atomic_load_explicit(&slot->state, memory_order_acquire) : 0;
+        while (slot && ferry__state_gen(s) == gen && ferry__state_kind(s) != FERRY__FREE &&
+               ((s & FERRY__EXCL) || ferry__state_borrows(s) > 0)) {
+            const ferry_type *t =
+                ferry__type_by_id(atomic_load_explicit(&slot->type_id, memory_order_acquire));
+            if (!t || !fast_thread_ok(slot, ferry__state_kind(s), t->desc.flags, self))
+                break;
+            if (atomic_compare_exchange_weak_explicit(&slot->state, &s, without_one_borrow(s),
+                                                      memory_order_release, memory_order_acquire))
+                return FERRY_OK;
+        }
+    }
+    return unborrow_slow(h);
+}
+
+ferry_status ferry_check(ferry_handle h, const ferry_type *t)
+{
+    ferry__thread *self = ferry__self();
+    ferry__lookup lk;
+    ferry_status s = ferry__resolve("ferry_check", h, t, self, &lk);
+    if (s == FERRY_OK)
+        ferry__note_use(self, lk.slot, lk.type->id);
+    return s;
+}

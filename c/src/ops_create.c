@@ -1,0 +1,209 @@
+/*
+ * ops_create.c — operations that make a new handle: from an object (box,
+ * share, local, lend, lend_mut) or from another handle (clone, downgrade,
+ * upgrade).
+ */
+#include "ops.h"
+
+static ferry_status create(const char *op, const ferry_type *t, const void *obj, unsigned kind,
+                           ferry_handle *out, const char *site)
+{
+    if (!t)
+        return ferry__fail(FERRY_E_NULL, op, NULL, "null type `t`");
+    if (!obj)
+        return ferry__fail(FERRY_E_NULL, op, &(ferry__subject){.type = t, .kind = kind},
+                           "null object `obj`");
+    if (!out)
+        return ferry__fail(FERRY_E_NULL, op, &(ferry__subject){.type = t, .kind = kind},
+                           "null out-pointer `out`");
+    ferry__thread *self = ferry__self();
+    if (!self)
+        return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate this thread's state");
+    /* The object is only stored, never written through, for a shared lend. */
+    ferry_status s = ferry__publish(op, self, t, kind, (void *)(uintptr_t)obj, site, out);
+    if (s == FERRY_OK)
+        ferry__ledger_count_change(self, t->id, FERRY__C_CREATED);
+    return s;
+}
+
+ferry_status ferry_box_at(const ferry_type *t, void *obj, ferry_handle *out, const char *site)
+{
+    return create("ferry_box", t, obj, FERRY_KIND_UNIQUE, out, site);
+}
+
+ferry_status ferry_share_at(const ferry_type *t, void *obj, ferry_handle *out, const char *site)
+{
+    return create("ferry_share", t, obj, FERRY_KIND_SHARED, out, site);
+}
+
+ferry_status ferry_local_at(const ferry_type *t, void *obj, ferry_handle *out, const char *site)
+{
+    return create("ferry_local", t, obj, FERRY_KIND_LOCAL, out, site);
+}
+
+ferry_status ferry_lend_at(const ferry_type *t, const void *obj, ferry_handle *out,
+                           const char *site)
+{
+    return create("ferry_lend", t, obj, FERRY_KIND_LENT, out, site);
+}
+
+ferry_status ferry_lend_mut_at(const ferry_type *t, void *obj, ferry_handle *out,
+                               const char *site)
+{
+    return create("ferry_lend_mut", t, obj, FERRY_KIND_LENT_MUT, out, site);
+}
+
+ferry_status ferry_box(const ferry_type *t, void *obj, ferry_handle *out)
+{
+    return create("ferry_box", t, obj, FERRY_KIND_UNIQUE, out, NULL);
+}
+
+ferry_status ferry_share(const ferry_type *t, void *obj, ferry_handle *out)
+{
+    return create("ferry_share", t, obj, FERRY_KIND_SHARED, out, NULL);
+}
+
+ferry_status ferry_local(const ferry_type *t, void *obj, ferry_handle *out)
+{
+    return create("ferry_local", t, obj, FERRY_KIND_LOCAL, out, NULL);
+}
+
+ferry_status ferry_lend(const ferry_type *t, const void *obj, ferry_handle *out)
+{
+    return create("ferry_lend", t, obj, FERRY_KIND_LENT, out, NULL);
+}
+
+ferry_status ferry_lend_mut(const ferry_type *t, void *obj, ferry_handle *out)
+{
+    return create("ferry_lend_mut", t, obj, FERRY_KIND_LENT_MUT, out, NULL);
+}
+
+/* The type functions one derive operation calls. */
+static void *clone_unit(const ferry_type *t, void *obj) { return t->desc.retain(obj); }
+static void *downgrade_unit(const ferry_type *t, void *obj) { return t->desc.downgrade(obj); }
+static void *upgrade_unit(const ferry_type *t, void *weak) { return t->desc.upgrade(weak); }
+static void release_strong(const ferry_type *t, void *obj) { t->desc.release(obj); }
+static void release_weak(const ferry_type *t, void *weak) { t->desc.release_weak(weak); }
+
+/* What a derive operation needs from the source handle and the type. */
+typedef struct derive_rule {
+    const char *op;
+    unsigned from_kinds;   /* kinds it applies to */
+    const char *kind_what; /* "a <kind> handle cannot <kind_what>" */
+    void *(*make_unit)(const ferry_type *t, void *obj);
+    void (*drop_unit)(const ferry_type *t, void *unit); /* undoes make_unit */
+    const char *missing;   /* the message when the type lacks make_unit */
+    ferry_status on_null;  /* status when make_unit returns NULL */
+    unsigned to_kind, to_kind_local;
+    int counter; /* ledger counter of the new handle */
+} derive_rule;
+
+static bool type_supports(const derive_rule *r, const ferry_type *t)
+{
+    return r->make_unit == clone_unit ? t->desc.retain != NULL : t->desc.downgrade != NULL;
+}
+
+/*
+ * clone, downgrade and upgrade: pin the source so its object outlives the
+ * type's function, call the function for the new unit, publish it. If no
+ * slot can be had, the new unit is given up again, so nothing changes.
+ */
+static ferry_status derive(const derive_rule *r, ferry_handle h, ferry_handle *out,
+                           const char *site)
+{
+    ferry__thread *self = ferry__self();
+    ferry__lookup lk;
+    ferry_status s = ferry__resolve(r->op, h, NULL, self, &lk);
+    if (s != FERRY_OK)
+        return s;
+    if (!out)
+        return ferry__fail(FERRY_E_NULL, r->op, NULL, "null out-pointer `out`");
+    unsigned from = ferry__state_kind(lk.state);
+    if (!(r->from_kinds & FERRY__KIND_BIT(from)))
+        return ferry__fail_kind(r->op, &lk, h, r->kind_what);
+    if (!type_supports(r, lk.type))
+        return ferry__fail_kind(r->op, &lk, h, r->missing);
+    s = ferry__pin(r->op, h, self, &lk);
+    if (s != FERRY_OK)
+        return s;
+
+    void *unit = r->make_unit(lk.type, lk.slot->obj);
+    if (unit) {
+        bool local = from == FERRY_KIND_LOCAL || from == FERRY__WEAK_LOCAL;
+        s = ferry__publish(r->op, self, lk.type, local ? r->to_kind_local : r->to_kind, unit,
+                           site, out);
+        if (s != FERRY_OK)
+            r->drop_unit(lk.type, unit);
+    }
+    ferry__note_use(self, lk.slot, lk.type->id);
+    ferry__unpin(lk.slot);
+    if (!unit) {
+        ferry__subject subj;
+        ferry__subject_of(&lk, h, &subj);
+        return ferry__fail(r->on_null, r->op, &subj,
+                           r->on_null == FERRY_E_EXPIRED ? "the object is gone"
+                                                         : "the type's function returned NULL");
+    }
+    if (s == FERRY_OK)
+        ferry__ledger_count_change(self, lk.type->id, r->counter);
+    return s;
+}
+
+static const derive_rule clone_rule = {
+    .op = "ferry_clone",
+    .from_kinds = FERRY__KIND_BIT(FERRY_KIND_SHARED) | FERRY__KIND_BIT(FERRY_KIND_LOCAL),
+    .kind_what = "be cloned (only shared and local handles can)",
+    .make_unit = clone_unit,
+    .drop_unit = release_strong,
+    .missing = "be cloned: its type has no retain function",
+    .on_null = FERRY_E_NOMEM,
+    .to_kind = FERRY_KIND_SHARED,
+    .to_kind_local = FERRY_KIND_LOCAL,
+    .counter = FERRY__C_CLONED,
+};
+static const derive_rule downgrade_rule = {
+    .op = "ferry_downgrade",
+    .from_kinds = FERRY__KIND_BIT(FERRY_KIND_SHARED) | FERRY__KIND_BIT(FERRY_KIND_LOCAL),
+    .kind_what = "be downgraded (only shared and local handles can)",
+    .make_unit = downgrade_unit,
+    .drop_unit = release_weak,
+    .missing = "be downgraded: its type has no downgrade function",
+    .on_null = FERRY_E_NOMEM,
+    .to_kind = FERRY_KIND_WEAK,
+    .to_kind_local = FERRY__WEAK_LOCAL,
+    .counter = FERRY__C_CREATED,
+};
+static const derive_rule upgrade_rule = {
+    .op = "ferry_upgrade",
+    .from_kinds = FERRY__KIND_BIT(FERRY_KIND_WEAK) | FERRY__KIND_BIT(FERRY__WEAK_LOCAL),
+    .kind_what = "be upgraded (only weak handles can)",
+    .make_unit = upgrade_unit,
+    .drop_unit = release_strong,
+    .missing = "be upgraded: its type has no upgrade function",
+    .on_null = FERRY_E_EXPIRED,
+    .to_kind = FERRY_KIND_SHARED,
+    .to_kind_local = FERRY_KIND_LOCAL,
+    .counter = FERRY__C_CREATED,
+};
+
+ferry_status ferry_clone_at(ferry_handle h, ferry_handle *out, const char *site)
+{
+    return derive(&clone_rule, h, out, site);
+}
+ferry_status ferry_downgrade_at(ferry_handle h, ferry_handle *out, const char *site)
+{
+    return derive(&downgrade_rule, h, out, site);
+}
+ferry_status ferry_upgrade_at(ferry_handle weak, ferry_handle *out, const char *site)
+{
+    return derive(&upgrade_rule, weak, out, site);
+}
+ferry_status ferry_clone(ferry_handle h, ferry_handle *out) { return derive(&clone_rule, h, out, NULL); }
+ferry_status ferry_downgrade(ferry_handle h, ferry_handle *out)
+{
+    return derive(&downgrade_rule, h, out, NULL);
+}
+ferry_status ferry_upgrade(ferry_handle weak, ferry_handle *out)
+{
+    return derive(&upgrade_rule, weak, out, NULL);
+}
