@@ -81,6 +81,14 @@ static inline uint64_t ferry__state_make(uint32_t gen, unsigned kind)
 }
 static inline uint32_t ferry__state_borrows(uint64_t s) { return (uint32_t)(s & FERRY__BORROW_MASK); }
 
+/* A freed slot keeps its last kind in the (now unused) borrow bits, so a
+ * message about a stale handle can still name it. */
+static inline uint64_t ferry__state_freed(uint32_t gen, unsigned last_kind)
+{
+    return ferry__state_make(gen, FERRY__FREE) | last_kind;
+}
+static inline unsigned ferry__state_freed_kind(uint64_t s) { return (unsigned)(s & 7); }
+
 /*
  * One slot: 48 bytes, so a million live handles cost 48 MB.
  * Fields other than `state` are written only while the writer owns the slot
@@ -99,6 +107,8 @@ typedef struct ferry__slot {
     _Atomic uint32_t last_thread;        /* for handoff counting */
     _Atomic uint32_t next_free;          /* free-list link (index + 1) */
 } ferry__slot;
+
+_Static_assert(sizeof(ferry__slot) == 48, "a slot must stay 48 bytes (docs/design.md)");
 
 /* ---- Types --------------------------------------------------------------- */
 

@@ -15,6 +15,7 @@ static ferry_status fail_stale(const char *op, ferry_handle h, ferry__slot *slot
         return ferry__fail(FERRY_E_STALE, op, &subj,
                            "handle was released and its slot has been reused since");
     subj.type = ferry__type_by_id(atomic_load_explicit(&slot->type_id, memory_order_acquire));
+    subj.kind = ferry__state_freed_kind(s);
     subj.created_at = atomic_load_explicit(&slot->created_at, memory_order_acquire);
     /* The releasing thread stores the site just after its CAS; give it a
      * moment so the message can say who released the handle. */
@@ -182,7 +183,7 @@ ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, uns
             return ferry__fail_borrowed(op, lk, h);
         uint32_t gen = ferry__state_gen(lk->state);
         if (atomic_compare_exchange_strong_explicit(&lk->slot->state, &lk->state,
-                                                    ferry__state_make(gen, FERRY__FREE),
+                                                    ferry__state_freed(gen, kind),
                                                     memory_order_acq_rel, memory_order_acquire)) {
             atomic_store_explicit(&lk->slot->released_at, site, memory_order_release);
             *obj = lk->slot->obj;

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# ferry's one entry point. See README.md.
+#
+#   ./build.sh            check dependencies, configure, build, run the demo
+#   ./build.sh test       build and run every test suite (CTest)
+#   ./build.sh asan       the suites built with ASan+UBSan (clang)
+#   ./build.sh tsan       the suites built with ThreadSanitizer (clang)
+#   ./build.sh valgrind   the suites under valgrind memcheck
+#   ./build.sh bench      build in Release and run the benchmarks
+#   ./build.sh deps       only check (and install) the dependencies
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$root"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+say() { printf '\n== %s\n' "$*"; }
+
+# Debian packages each command needs, installed with apt-get when we run as
+# root and otherwise named in the exact command to run.
+packages_for() {
+    local base="cmake make gcc pkg-config check"
+    case "$1" in
+        asan | tsan) echo "$base clang libclang-rt-14-dev" ;;
+        valgrind) echo "$base valgrind" ;;
+        *) echo "$base" ;;
+    esac
+}
+
+ensure_packages() {
+    local missing=()
+    for p in $(packages_for "$1"); do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        say "installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    else
+        echo "ferry needs these Debian packages: ${missing[*]}" >&2
+        echo "install them with:" >&2
+        echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+}
+
+# configure_and_build DIR [cmake args...]
+configure_and_build() {
+    local dir=$1
+    shift
+    cmake -S "$root" -B "$dir" "$@" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+}
+
+run_ctest() {
+    local dir=$1
+    shift
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
+}
+
+cmd=${1:-demo}
+case "$cmd" in
+    deps)
+        ensure_packages all
+        ;;
+    demo)
+        ensure_packages demo
+        configure_and_build build
+        say "demo"
+        ./build/examples/ferry_demo
+        ;;
+    test)
+        ensure_packages test
+        configure_and_build build
+        run_ctest build
+        ;;
+    asan)
+        ensure_packages asan
+        configure_and_build build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+            -DFERRY_SANITIZE=address -DFERRY_BUILD_BENCH=OFF
+        # Make sure the sanitizer really is in the binaries we are about to trust.
+        for exe in build-asan/tests/c/test_*; do
+            [ -x "$exe" ] || continue
+            nm "$exe" | grep -q __asan_init || { echo "ASan missing from $exe" >&2; exit 1; }
+        done
+        export CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-4}
+        export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+        export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+        run_ctest build-asan -LE big
+        ;;
+    tsan)
+        ensure_packages tsan
+        configure_and_build build-tsan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+            -DFERRY_SANITIZE=thread -DFERRY_BUILD_BENCH=OFF
+        for exe in build-tsan/tests/c/test_*; do
+            [ -x "$exe" ] || continue
+            nm "$exe" | grep -q __tsan_init || { echo "TSan missing from $exe" >&2; exit 1; }
+        done
+        export CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-4}
+        export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+        run_ctest build-tsan -LE big
+        ;;
+    valgrind)
+        ensure_packages valgrind
+        configure_and_build build-valgrind -DCMAKE_BUILD_TYPE=Debug -DFERRY_BUILD_BENCH=OFF \
+            "-DCMAKE_CROSSCOMPILING_EMULATOR=valgrind;--error-exitcode=99;--leak-check=full;--errors-for-leak-kinds=definite;--track-origins=yes;--quiet"
+        export CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-20}
+        run_ctest build-valgrind -LE big
+        ;;
+    bench)
+        ensure_packages bench
+        configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DFERRY_BUILD_TESTS=OFF
+        say "benchmark (writes docs/performance-results.md)"
+        ./build-release/bench/ferry_bench --markdown docs/performance-results.md
+        ;;
+    -h | --help | help)
+        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+        ;;
+    *)
+        echo "unknown command '$cmd'; try ./build.sh --help" >&2
+        exit 2
+        ;;
+esac
