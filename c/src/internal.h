@@ -258,6 +258,9 @@ void ferry__table_release_cache(ferry__thread *self);
 /* Highest slot index ever handed out, plus one. */
 uint32_t ferry__slots_issued(void);
 
+/* The site recorded when a caller gives none (a call through a pointer). */
+#define FERRY__NO_SITE "(no call site)"
+
 /* ---- Errors -------------------------------------------------------------- */
 
 /* What a message can say about the handle involved; all fields optional. */

@@ -36,11 +36,18 @@ ferry_status ferry__fail_kind(const char *op, const ferry__lookup *lk, ferry_han
 ferry_status ferry__fail_borrowed(const char *op, const ferry__lookup *lk, ferry_handle h);
 
 /*
- * Claims a free slot and makes it live with one unit of obj. The slot's
- * previous contents stay readable for stale-handle messages until the claim.
+ * Making a handle is two steps, so that clone/downgrade/upgrade can be sure
+ * of a slot before they call the type's function: reserve a free slot (it is
+ * the caller's until published or unreserved), then publish it live with one
+ * unit of obj. A stale handle's message can read the slot's old contents
+ * until the publish.
+ * ferry__reserve fails with FERRY_E_NOMEM or FERRY_E_LIMIT, recording op.
  */
-ferry_status ferry__publish(const char *op, ferry__thread *self, const ferry_type *t,
-                            unsigned kind, void *obj, const char *site, ferry_handle *out);
+ferry_status ferry__reserve(const char *op, ferry__thread *self, const ferry_type *t,
+                            unsigned kind, uint32_t *index);
+void ferry__unreserve(ferry__thread *self, uint32_t index);
+ferry_handle ferry__publish_reserved(ferry__thread *self, uint32_t index, const ferry_type *t,
+                                     unsigned kind, void *obj, const char *site);
 
 /* Counts a use of the slot by self: a handoff if another thread used it last. */
 static inline void ferry__note_use(ferry__thread *self, ferry__slot *slot, uint32_t type_id)

@@ -19,11 +19,14 @@ static ferry_status create(const char *op, const ferry_type *t, const void *obj,
     ferry__thread *self = ferry__self();
     if (!self)
         return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate this thread's state");
+    uint32_t index;
+    ferry_status s = ferry__reserve(op, self, t, kind, &index);
+    if (s != FERRY_OK)
+        return s;
     /* The object is only stored, never written through, for a shared lend. */
-    ferry_status s = ferry__publish(op, self, t, kind, (void *)(uintptr_t)obj, site, out);
-    if (s == FERRY_OK)
-        ferry__ledger_count_change(self, t->id, FERRY__C_CREATED);
-    return s;
+    *out = ferry__publish_reserved(self, index, t, kind, (void *)(uintptr_t)obj, site);
+    ferry__ledger_count_change(self, t->id, FERRY__C_CREATED);
+    return FERRY_OK;
 }
 
 ferry_status ferry_box_at(const ferry_type *t, void *obj, ferry_handle *out, const char *site)
@@ -82,8 +85,6 @@ ferry_status ferry_lend_mut(const ferry_type *t, void *obj, ferry_handle *out)
 static void *clone_unit(const ferry_type *t, void *obj) { return t->desc.retain(obj); }
 static void *downgrade_unit(const ferry_type *t, void *obj) { return t->desc.downgrade(obj); }
 static void *upgrade_unit(const ferry_type *t, void *weak) { return t->desc.upgrade(weak); }
-static void release_strong(const ferry_type *t, void *obj) { t->desc.release(obj); }
-static void release_weak(const ferry_type *t, void *weak) { t->desc.release_weak(weak); }
 
 /* What a derive operation needs from the source handle and the type. */
 typedef struct derive_rule {
@@ -91,7 +92,6 @@ typedef struct derive_rule {
     unsigned from_kinds;   /* kinds it applies to */
     const char *kind_what; /* "a <kind> handle cannot <kind_what>" */
     void *(*make_unit)(const ferry_type *t, void *obj);
-    void (*drop_unit)(const ferry_type *t, void *unit); /* undoes make_unit */
     const char *missing;   /* the message when the type lacks make_unit */
     ferry_status on_null;  /* status when make_unit returns NULL */
     unsigned to_kind, to_kind_local;
@@ -105,8 +105,8 @@ static bool type_supports(const derive_rule *r, const ferry_type *t)
 
 /*
  * clone, downgrade and upgrade: pin the source so its object outlives the
- * type's function, call the function for the new unit, publish it. If no
- * slot can be had, the new unit is given up again, so nothing changes.
+ * type's function, reserve the new slot, and only then call the function
+ * for the new unit, so a full table calls no type function at all.
  */
 static ferry_status derive(const derive_rule *r, ferry_handle h, ferry_handle *out,
                            const char *site)
@@ -127,26 +127,29 @@ static ferry_status derive(const derive_rule *r, ferry_handle h, ferry_handle *o
     if (s != FERRY_OK)
         return s;
 
-    void *unit = r->make_unit(lk.type, lk.slot->obj);
-    if (unit) {
-        bool local = from == FERRY_KIND_LOCAL || from == FERRY__WEAK_LOCAL;
-        s = ferry__publish(r->op, self, lk.type, local ? r->to_kind_local : r->to_kind, unit,
-                           site, out);
-        if (s != FERRY_OK)
-            r->drop_unit(lk.type, unit);
+    unsigned to_kind =
+        from == FERRY_KIND_LOCAL || from == FERRY__WEAK_LOCAL ? r->to_kind_local : r->to_kind;
+    uint32_t index;
+    s = ferry__reserve(r->op, self, lk.type, to_kind, &index);
+    if (s != FERRY_OK) {
+        ferry__unpin(lk.slot);
+        return s;
     }
-    ferry__note_use(self, lk.slot, lk.type->id);
-    ferry__unpin(lk.slot);
+    void *unit = r->make_unit(lk.type, lk.slot->obj);
     if (!unit) {
         ferry__subject subj;
         ferry__subject_of(&lk, h, &subj);
+        ferry__unreserve(self, index);
+        ferry__unpin(lk.slot);
         return ferry__fail(r->on_null, r->op, &subj,
                            r->on_null == FERRY_E_EXPIRED ? "the object is gone"
                                                          : "the type's function returned NULL");
     }
-    if (s == FERRY_OK)
-        ferry__ledger_count_change(self, lk.type->id, r->counter);
-    return s;
+    *out = ferry__publish_reserved(self, index, lk.type, to_kind, unit, site);
+    ferry__note_use(self, lk.slot, lk.type->id);
+    ferry__unpin(lk.slot);
+    ferry__ledger_count_change(self, lk.type->id, r->counter);
+    return FERRY_OK;
 }
 
 static const derive_rule clone_rule = {
@@ -154,7 +157,6 @@ static const derive_rule clone_rule = {
     .from_kinds = FERRY__KIND_BIT(FERRY_KIND_SHARED) | FERRY__KIND_BIT(FERRY_KIND_LOCAL),
     .kind_what = "be cloned (only shared and local handles can)",
     .make_unit = clone_unit,
-    .drop_unit = release_strong,
     .missing = "be cloned: its type has no retain function",
     .on_null = FERRY_E_NOMEM,
     .to_kind = FERRY_KIND_SHARED,
@@ -166,7 +168,6 @@ static const derive_rule downgrade_rule = {
     .from_kinds = FERRY__KIND_BIT(FERRY_KIND_SHARED) | FERRY__KIND_BIT(FERRY_KIND_LOCAL),
     .kind_what = "be downgraded (only shared and local handles can)",
     .make_unit = downgrade_unit,
-    .drop_unit = release_weak,
     .missing = "be downgraded: its type has no downgrade function",
     .on_null = FERRY_E_NOMEM,
     .to_kind = FERRY_KIND_WEAK,
@@ -178,7 +179,6 @@ static const derive_rule upgrade_rule = {
     .from_kinds = FERRY__KIND_BIT(FERRY_KIND_WEAK) | FERRY__KIND_BIT(FERRY__WEAK_LOCAL),
     .kind_what = "be upgraded (only weak handles can)",
     .make_unit = upgrade_unit,
-    .drop_unit = release_strong,
     .missing = "be upgraded: its type has no upgrade function",
     .on_null = FERRY_E_EXPIRED,
     .to_kind = FERRY_KIND_SHARED,

@@ -143,15 +143,27 @@ void ferry__unpin(ferry__slot *slot)
     atomic_fetch_sub_explicit(&slot->state, FERRY__PIN_ONE, memory_order_release);
 }
 
-ferry_status ferry__publish(const char *op, ferry__thread *self, const ferry_type *t,
-                            unsigned kind, void *obj, const char *site, ferry_handle *out)
+ferry_status ferry__reserve(const char *op, ferry__thread *self, const ferry_type *t,
+                            unsigned kind, uint32_t *index)
 {
-    uint32_t index;
-    ferry_status s = ferry__slot_alloc(self, &index);
+    ferry_status s = ferry__slot_alloc(self, index);
     if (s != FERRY_OK)
         return ferry__fail(s, op, &(ferry__subject){.type = t, .kind = kind},
                            s == FERRY_E_LIMIT ? "the handle table is full"
                                               : "cannot grow the handle table");
+    return FERRY_OK;
+}
+
+void ferry__unreserve(ferry__thread *self, uint32_t index)
+{
+    ferry__slot *slot = ferry__slot_at(index);
+    ferry__slot_free(self, index,
+                     ferry__state_gen(atomic_load_explicit(&slot->state, memory_order_relaxed)));
+}
+
+ferry_handle ferry__publish_reserved(ferry__thread *self, uint32_t index, const ferry_type *t,
+                                     unsigned kind, void *obj, const char *site)
+{
     ferry__slot *slot = ferry__slot_at(index);
     uint32_t gen = ferry__state_gen(atomic_load_explicit(&slot->state, memory_order_relaxed)) + 1;
     /* Move the generation first, so a reader of an old handle that sees any
@@ -163,11 +175,10 @@ ferry_status ferry__publish(const char *op, ferry__thread *self, const ferry_typ
                           ferry__kind_pinned(kind, t->desc.flags) ? self->id : 0,
                           memory_order_release);
     atomic_store_explicit(&slot->last_thread, self->id, memory_order_relaxed);
-    atomic_store_explicit(&slot->created_at, site, memory_order_release);
+    atomic_store_explicit(&slot->created_at, site ? site : FERRY__NO_SITE, memory_order_release);
     atomic_store_explicit(&slot->released_at, NULL, memory_order_release);
     atomic_store_explicit(&slot->state, ferry__state_make(gen, kind), memory_order_release);
-    *out = ferry__handle_make(ferry__table_tag, gen, index);
-    return FERRY_OK;
+    return ferry__handle_make(ferry__table_tag, gen, index);
 }
 
 ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, unsigned allowed_kinds,
@@ -185,7 +196,8 @@ ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, uns
         if (atomic_compare_exchange_strong_explicit(&lk->slot->state, &lk->state,
                                                     ferry__state_freed(gen, kind),
                                                     memory_order_acq_rel, memory_order_acquire)) {
-            atomic_store_explicit(&lk->slot->released_at, site, memory_order_release);
+            atomic_store_explicit(&lk->slot->released_at, site ? site : FERRY__NO_SITE,
+                                  memory_order_release);
             *obj = lk->slot->obj;
             ferry__note_use(self, lk->slot, lk->type->id);
             ferry__slot_free(self, lk->index, gen);

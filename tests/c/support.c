@@ -246,21 +246,49 @@ void msg_assert_prefix_at(ferry_status s, const char *op, const char *file, int 
         ok = !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '_');
     }
-    ck_assert_msg(ok, "%s:%d: message should start with \"%s\": \"%s\"", file, line, want, msg);
+    require(ok, "%s:%d: message should start with \"%s\": \"%s\"", file, line, want, msg);
 }
 
 void msg_assert_has_at(const char *needle, const char *file, int line) {
     const char *msg = ferry_last_error();
-    ck_assert_msg(msg != NULL && strstr(msg, needle) != NULL,
+    require(msg != NULL && strstr(msg, needle) != NULL,
                   "%s:%d: message should contain \"%s\": \"%s\"", file, line, needle,
                   msg ? msg : "(null)");
 }
 
 void msg_assert_lacks_at(const char *needle, const char *file, int line) {
     const char *msg = ferry_last_error();
-    ck_assert_msg(msg != NULL && strstr(msg, needle) == NULL,
+    require(msg != NULL && strstr(msg, needle) == NULL,
                   "%s:%d: message should not contain \"%s\": \"%s\"", file, line, needle,
                   msg ? msg : "(null)");
+}
+
+bool text_has_site(const char *text, const char *label, const char *srcfile, int srcline) {
+    char want[256];
+    site_of(want, sizeof want, srcfile, srcline);
+    size_t lablen = strlen(label);
+    for (const char *p = text ? strstr(text, label) : NULL; p; p = strstr(p + 1, label)) {
+        const char *tok = p + lablen;
+        while (*tok == ' ') tok++;
+        size_t len = strcspn(tok, " ,;)\n\t");
+        /* basename of the token */
+        const char *base = tok;
+        for (size_t i = 0; i < len; i++)
+            if (tok[i] == '/') base = tok + i + 1;
+        size_t blen = len - (size_t)(base - tok);
+        if (blen == strlen(want) && strncmp(base, want, blen) == 0) return true;
+    }
+    return false;
+}
+
+void msg_assert_site_at(const char *label, const char *srcfile, int srcline, bool present,
+                        const char *file, int line) {
+    const char *msg = ferry_last_error();
+    char want[256];
+    site_of(want, sizeof want, srcfile, srcline);
+    require(text_has_site(msg, label, srcfile, srcline) == present,
+            "%s:%d: message should %s \"%s <path>/%s\": \"%s\"", file, line,
+            present ? "contain" : "not contain", label, want, msg ? msg : "(null)");
 }
 
 const char *site_of(char *buf, size_t n, const char *file, int line) {
@@ -337,6 +365,75 @@ ferry_status run_op_on_thread(op o, ferry_handle h, const ferry_type *t, ferry_h
     if (out_h) *out_h = j.out_h;
     if (msg && n) snprintf(msg, n, "%s", j.msg);
     return j.st;
+}
+
+struct worker {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int state; /* 0 idle, 1 job posted, 2 job done, 3 stop */
+    op o;
+    ferry_handle h, out_h;
+    const ferry_type *t;
+    void *out_obj;
+    ferry_status st;
+    char msg[1024];
+};
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->state != 1 && w->state != 3) pthread_cond_wait(&w->cv, &w->mu);
+        if (w->state == 3) break;
+        w->st = run_op(w->o, w->h, w->t, &w->out_h, &w->out_obj);
+        w->msg[0] = '\0';
+        if (w->st != FERRY_OK) snprintf(w->msg, sizeof w->msg, "%s", ferry_last_error());
+        w->state = 2;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+worker *worker_start(void) {
+    worker *w = calloc(1, sizeof *w);
+    ck_assert_ptr_nonnull(w);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    ck_assert_int_eq(pthread_create(&w->thread, NULL, worker_main, w), 0);
+    return w;
+}
+
+ferry_status worker_run(worker *w, op o, ferry_handle h, const ferry_type *t,
+                        ferry_handle *out_h, void **out_obj, char *msg, size_t n) {
+    pthread_mutex_lock(&w->mu);
+    w->o = o;
+    w->h = h;
+    w->t = t;
+    w->out_h = out_h ? *out_h : FERRY_NULL_HANDLE;
+    w->out_obj = out_obj ? *out_obj : NULL;
+    w->state = 1;
+    pthread_cond_broadcast(&w->cv);
+    while (w->state != 2) pthread_cond_wait(&w->cv, &w->mu);
+    w->state = 0;
+    ferry_status st = w->st;
+    if (out_h) *out_h = w->out_h;
+    if (out_obj) *out_obj = w->out_obj;
+    if (msg && n) snprintf(msg, n, "%s", w->msg);
+    pthread_mutex_unlock(&w->mu);
+    return st;
+}
+
+void worker_stop(worker *w) {
+    pthread_mutex_lock(&w->mu);
+    w->state = 3;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -455,6 +552,11 @@ uint64_t rng_next(uint64_t *state) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
+}
+
+void support_case_teardown(void) {
+    ferry__test_set_slot_limit(0);
+    ferry_set_error_policy(FERRY_POLICY_RETURN);
 }
 
 int run_suite(Suite *s) {

@@ -119,27 +119,47 @@ void msg_assert_has_at(const char *needle, const char *file, int line);
 #define msg_assert_has(needle) msg_assert_has_at((needle), __FILE__, __LINE__)
 void msg_assert_lacks_at(const char *needle, const char *file, int line);
 #define msg_assert_lacks(needle) msg_assert_lacks_at((needle), __FILE__, __LINE__)
+/* Like ck_assert_msg, but silent on success: Check's assertions record a
+ * "mark point" (a pipe write in fork mode) on every success, too slow for
+ * loops of 10^5 operations. */
+#define require(cond, ...)                                                                   \
+    do {                                                                                     \
+        if (!(cond)) ck_abort_msg(__VA_ARGS__);                                              \
+    } while (0)
+
 /* Asserts that the call's status is `expect` and that the message starts
  * with the status name and op. */
 #define expect_fail(call, expect, op)                                                        \
     do {                                                                                     \
         ferry_status st_ = (call);                                                           \
-        ck_assert_msg(st_ == (expect), "%s: expected %s, got %s (%s)", #call,                \
-                      ferry_status_name(expect), ferry_status_name(st_), ferry_last_error()); \
+        require(st_ == (expect), "%s: expected %s, got %s (%s)", #call,                      \
+                ferry_status_name(expect), ferry_status_name(st_), ferry_last_error());      \
         msg_assert_prefix(expect, op);                                                       \
     } while (0)
 #define expect_ok(call)                                                                      \
     do {                                                                                     \
         ferry_status st_ = (call);                                                           \
-        ck_assert_msg(st_ == FERRY_OK, "%s: expected FERRY_OK, got %s (%s)", #call,           \
-                      ferry_status_name(st_), ferry_last_error());                           \
+        require(st_ == FERRY_OK, "%s: expected FERRY_OK, got %s (%s)", #call,                \
+                ferry_status_name(st_), st_ == FERRY_OK ? "" : ferry_last_error());          \
     } while (0)
 #define expect_status(call, expect)                                                          \
     do {                                                                                     \
         ferry_status st_ = (call);                                                           \
-        ck_assert_msg(st_ == (expect), "%s: expected %s, got %s (%s)", #call,                \
-                      ferry_status_name(expect), ferry_status_name(st_), ferry_last_error()); \
+        require(st_ == (expect), "%s: expected %s, got %s (%s)", #call,                      \
+                ferry_status_name(expect), ferry_status_name(st_), ferry_last_error());      \
     } while (0)
+
+/* Whether text has `label` (e.g. "created at") followed by a site whose
+ * file basename and line are those of srcfile:srcline. Sites are printed
+ * with the path the compiler was given, so only the basename is compared. */
+bool text_has_site(const char *text, const char *label, const char *srcfile, int srcline);
+void msg_assert_site_at(const char *label, const char *srcfile, int srcline, bool present,
+                        const char *file, int line);
+/* ferry_last_error() has "<label> <this file's basename>:<srcline>". */
+#define msg_assert_site(label, srcline)                                                      \
+    msg_assert_site_at((label), __FILE__, (srcline), true, __FILE__, __LINE__)
+#define msg_assert_no_site(label, srcline)                                                   \
+    msg_assert_site_at((label), __FILE__, (srcline), false, __FILE__, __LINE__)
 
 /* "<basename of file>:<line>" into buf, e.g. "test_errors.c:42". */
 const char *site_of(char *buf, size_t n, const char *file, int line);
@@ -173,6 +193,16 @@ ferry_status run_op(op o, ferry_handle h, const ferry_type *t, ferry_handle *out
  * ferry_last_error() into msg. */
 ferry_status run_op_on_thread(op o, ferry_handle h, const ferry_type *t, ferry_handle *out_h,
                               char *msg, size_t n);
+
+/* A long-lived thread that runs ops on request, so that a test can keep
+ * several distinct threads alive at once (thread ids are not reused while
+ * they live). */
+typedef struct worker worker;
+worker *worker_start(void);
+/* Runs op on the worker and waits for it; like run_op_on_thread. */
+ferry_status worker_run(worker *w, op o, ferry_handle h, const ferry_type *t,
+                        ferry_handle *out_h, void **out_obj, char *msg, size_t n);
+void worker_stop(worker *w);
 
 /* ------------------------------------------------------------------ */
 /* Processes, threads, stderr                                          */
@@ -208,12 +238,17 @@ uint64_t rng_next(uint64_t *state);
  * returns the process exit status. */
 int run_suite(Suite *s);
 
+/* Run after every case, failed or not (matters with CK_FORK=no): lifts a
+ * slot limit a case set and restores the RETURN error policy. */
+void support_case_teardown(void);
+
 /* One test case per test function, named after it, so CK_RUN_CASE=<name>
  * runs exactly one. */
 #define ADD_CASE(suite, fn, timeout)                                                         \
     do {                                                                                     \
         TCase *tc_ = tcase_create(#fn);                                                      \
         tcase_set_timeout(tc_, (timeout));                                                   \
+        tcase_add_checked_fixture(tc_, NULL, support_case_teardown);                         \
         tcase_add_test(tc_, fn);                                                             \
         suite_add_tcase((suite), tc_);                                                       \
     } while (0)
