@@ -66,13 +66,13 @@ case "$cmd" in
         ;;
     demo)
         ensure_packages demo
-        configure_and_build build
+        configure_and_build build -DFERRY_BUILD_TESTS=ON
         say "demo"
         ./build/examples/ferry_demo
         ;;
     test)
         ensure_packages test
-        configure_and_build build
+        configure_and_build build -DFERRY_BUILD_TESTS=ON
         run_ctest build
         ;;
     asan)
