@@ -125,8 +125,14 @@ typedef struct ferry__peak {
 } ferry__peak;
 
 #define FERRY__MAX_TYPES 65535u
+extern _Atomic(const ferry_type *) ferry__types[FERRY__MAX_TYPES + 1]; /* [0] unused */
+
 /* The type with this id, or NULL. Lock-free. */
-const ferry_type *ferry__type_by_id(uint32_t id);
+static inline const ferry_type *ferry__type_by_id(uint32_t id)
+{
+    return id <= FERRY__MAX_TYPES ? atomic_load_explicit(&ferry__types[id], memory_order_acquire)
+                                  : NULL;
+}
 uint32_t ferry__type_count(void);
 
 /* Whether the slot's object is bound to the thread that made the handle. */
@@ -152,7 +158,8 @@ enum {
     FERRY__C_DROPPED_C,
     FERRY__C_DROPPED_RUST,
     FERRY__C_REVOKED,
-    FERRY__C_PEAK_BALANCE, /* highest created+cloned-ended seen by this thread */
+    FERRY__C_BALANCE,      /* created + cloned - ended on this thread (may wrap) */
+    FERRY__C_PEAK_BALANCE, /* highest balance this thread has seen */
     FERRY__C_COUNT
 };
 
@@ -200,14 +207,16 @@ static inline ferry__ledger_row *ferry__ledger_row_of(ferry__thread *self, uint3
     return ferry__ledger_row_slow(self, type_id);
 }
 
-/* Row 0 of every thread counts all types together, so ferry_ledger(NULL)
- * reads it like any type. */
+/* Row 0 of every thread counts the handles of all types together (made and
+ * ended, and the balance), so ferry_ledger(NULL) and ferry_live() read one
+ * row per thread. Borrows and handoffs are counted in the type's row only
+ * and summed over types on read: the borrow path touches one row. */
 #define FERRY__ALL_TYPES 0u
 
 /* Single-writer increment: only the owning thread writes its rows. */
-static inline void ferry__count_add(ferry__ledger_row *row, int which)
+static inline void ferry__count_add(ferry__ledger_row *row, int which, uint64_t n)
 {
-    uint64_t v = atomic_load_explicit(&row->c[which], memory_order_relaxed) + 1;
+    uint64_t v = atomic_load_explicit(&row->c[which], memory_order_relaxed) + n;
     atomic_store_explicit(&row->c[which], v, memory_order_relaxed);
 }
 
@@ -215,16 +224,32 @@ static inline void ferry__count_add(ferry__ledger_row *row, int which)
 static inline void ferry__ledger_count(ferry__thread *self, uint32_t type_id, int which)
 {
     ferry__ledger_row *row = ferry__ledger_row_of(self, type_id);
-    ferry__ledger_row *all = ferry__ledger_row_of(self, FERRY__ALL_TYPES);
-    if (FERRY_LIKELY(row && all)) {
-        ferry__count_add(row, which);
-        ferry__count_add(all, which);
-    }
+    if (FERRY_LIKELY(row != NULL))
+        ferry__count_add(row, which, 1);
+}
+
+static inline void ferry__ledger_row_change(ferry__ledger_row *row, int which)
+{
+    ferry__count_add(row, which, 1);
+    bool made = which == FERRY__C_CREATED || which == FERRY__C_CLONED;
+    ferry__count_add(row, FERRY__C_BALANCE, made ? 1 : (uint64_t)-1);
+    uint64_t b = atomic_load_explicit(&row->c[FERRY__C_BALANCE], memory_order_relaxed);
+    if (made && (int64_t)b > (int64_t)atomic_load_explicit(&row->c[FERRY__C_PEAK_BALANCE],
+                                                            memory_order_relaxed))
+        atomic_store_explicit(&row->c[FERRY__C_PEAK_BALANCE], b, memory_order_relaxed);
 }
 
 /* Counts a new handle (FERRY__C_CREATED or _CLONED) or the end of one
  * (_TAKEN, _DROPPED_*, _REVOKED), keeping the thread's peak balance. */
-void ferry__ledger_count_change(ferry__thread *self, uint32_t type_id, int which);
+static inline void ferry__ledger_count_change(ferry__thread *self, uint32_t type_id, int which)
+{
+    ferry__ledger_row *row = ferry__ledger_row_of(self, type_id);
+    ferry__ledger_row *all = ferry__ledger_row_of(self, FERRY__ALL_TYPES);
+    if (FERRY_LIKELY(row && all)) {
+        ferry__ledger_row_change(row, which);
+        ferry__ledger_row_change(all, which);
+    }
+}
 
 /* Folds an exiting thread's rows into the retired totals (registry lock held). */
 void ferry__ledger_retire_thread(ferry__thread *t);
@@ -236,21 +261,58 @@ void ferry__ledger_init(void);
 /* Initialises the process state once (tag, environment, exit hook). */
 void ferry__init(void);
 
+#define FERRY__CHUNK_BITS 16
+#define FERRY__CHUNK_SLOTS (1u << FERRY__CHUNK_BITS)
+#define FERRY__CHUNK_COUNT (FERRY__MAX_SLOTS / FERRY__CHUNK_SLOTS)
+extern _Atomic(ferry__slot *) ferry__chunks[FERRY__CHUNK_COUNT];
+
 /* The slot at index, or NULL when the index was never allocated. */
-ferry__slot *ferry__slot_at(uint32_t index);
+static inline ferry__slot *ferry__slot_at(uint32_t index)
+{
+    ferry__slot *chunk = atomic_load_explicit(&ferry__chunks[(index >> FERRY__CHUNK_BITS) &
+                                                             (FERRY__CHUNK_COUNT - 1)],
+                                              memory_order_acquire);
+    return chunk ? &chunk[index & (FERRY__CHUNK_SLOTS - 1)] : NULL;
+}
+
+/* The slot at an index this table has handed out (its chunk exists). */
+static inline ferry__slot *ferry__slot_issued(uint32_t index)
+{
+    ferry__slot *chunk = atomic_load_explicit(&ferry__chunks[(index >> FERRY__CHUNK_BITS) &
+                                                             (FERRY__CHUNK_COUNT - 1)],
+                                              memory_order_acquire);
+    return &chunk[index & (FERRY__CHUNK_SLOTS - 1)];
+}
 
 /* The table's tag: the top 8 bits of every handle it issues. */
 extern uint32_t ferry__table_tag;
 
+ferry_status ferry__slot_alloc_slow(ferry__thread *self, uint32_t *index);
+void ferry__slot_free_slow(ferry__thread *self, uint32_t index, uint32_t gen);
+
 /*
- * Pops a free slot for the caller; *index receives it. The slot is owned by
- * the caller until published with ferry__slot_publish or given back with
- * ferry__slot_free. Returns FERRY_OK, FERRY_E_NOMEM or FERRY_E_LIMIT.
+ * Pops a free slot for the caller; *index receives it. The slot is the
+ * caller's until it is published or given back with ferry__slot_free.
+ * Returns FERRY_OK, FERRY_E_NOMEM or FERRY_E_LIMIT.
  */
-ferry_status ferry__slot_alloc(ferry__thread *self, uint32_t *index);
+static inline ferry_status ferry__slot_alloc(ferry__thread *self, uint32_t *index)
+{
+    if (FERRY_LIKELY(self->ncache > 0)) {
+        *index = self->cache[--self->ncache];
+        return FERRY_OK;
+    }
+    return ferry__slot_alloc_slow(self, index);
+}
 
 /* Gives a slot the caller owns back to the free lists (or retires it). */
-void ferry__slot_free(ferry__thread *self, uint32_t index, uint32_t gen);
+static inline void ferry__slot_free(ferry__thread *self, uint32_t index, uint32_t gen)
+{
+    if (FERRY_LIKELY(self->ncache < FERRY__CACHE_SLOTS && gen < FERRY__GEN_MAX)) {
+        self->cache[self->ncache++] = index;
+        return;
+    }
+    ferry__slot_free_slow(self, index, gen);
+}
 
 /* Gives an exiting thread's cached free slots to the global free list. */
 void ferry__table_release_cache(ferry__thread *self);

@@ -21,13 +21,7 @@ static ferry__peak peaks[FERRY__MAX_TYPES + 1];
 
 static uint64_t balance(const ferry__ledger_row *r)
 {
-    uint64_t made = atomic_load_explicit(&r->c[FERRY__C_CREATED], memory_order_relaxed) +
-                    atomic_load_explicit(&r->c[FERRY__C_CLONED], memory_order_relaxed);
-    uint64_t ended = atomic_load_explicit(&r->c[FERRY__C_TAKEN], memory_order_relaxed) +
-                     atomic_load_explicit(&r->c[FERRY__C_DROPPED_C], memory_order_relaxed) +
-                     atomic_load_explicit(&r->c[FERRY__C_DROPPED_RUST], memory_order_relaxed) +
-                     atomic_load_explicit(&r->c[FERRY__C_REVOKED], memory_order_relaxed);
-    return made - ended; /* may wrap: a thread can end more than it made */
+    return atomic_load_explicit(&r->c[FERRY__C_BALANCE], memory_order_relaxed);
 }
 
 FERRY_COLD ferry__ledger_row *ferry__ledger_row_slow(ferry__thread *self, uint32_t type_id)
@@ -41,27 +35,6 @@ FERRY_COLD ferry__ledger_row *ferry__ledger_row_slow(ferry__thread *self, uint32
      * acquire of readers in other threads. */
     atomic_store_explicit(&self->pages[type_id / FERRY__LEDGER_PAGE], page, memory_order_release);
     return &page[type_id % FERRY__LEDGER_PAGE];
-}
-
-static void change_row(ferry__ledger_row *row, int which)
-{
-    ferry__count_add(row, which);
-    if (which == FERRY__C_CREATED || which == FERRY__C_CLONED) {
-        uint64_t b = balance(row);
-        if ((int64_t)b > (int64_t)atomic_load_explicit(&row->c[FERRY__C_PEAK_BALANCE],
-                                                        memory_order_relaxed))
-            atomic_store_explicit(&row->c[FERRY__C_PEAK_BALANCE], b, memory_order_relaxed);
-    }
-}
-
-void ferry__ledger_count_change(ferry__thread *self, uint32_t type_id, int which)
-{
-    ferry__ledger_row *row = ferry__ledger_row_of(self, type_id);
-    ferry__ledger_row *all = ferry__ledger_row_of(self, FERRY__ALL_TYPES);
-    if (FERRY_LIKELY(row && all)) {
-        change_row(row, which);
-        change_row(all, which);
-    }
 }
 
 static bool row_active(const ferry__ledger_row *r)
@@ -93,7 +66,7 @@ void ferry__ledger_retire_thread(ferry__thread *t)
             if (row_active(from) && row_active(to))
                 atomic_store_explicit(&peaks[p * FERRY__LEDGER_PAGE + i].many_threads, true,
                                       memory_order_relaxed);
-            for (int c = 0; c < FERRY__C_PEAK_BALANCE; c++)
+            for (int c = 0; c < FERRY__C_PEAK_BALANCE; c++) /* sums, balance included */
                 atomic_store_explicit(&to->c[c],
                                       atomic_load_explicit(&to->c[c], memory_order_relaxed) +
                                           atomic_load_explicit(&from->c[c], memory_order_relaxed),
@@ -114,14 +87,32 @@ typedef struct sum_ctx {
     uint64_t sole_peak;
 } sum_ctx;
 
+static const ferry__ledger_row *retired_row(uint32_t id)
+{
+    ferry__ledger_row *page = retired_pages[id / FERRY__LEDGER_PAGE];
+    return page ? &page[id % FERRY__LEDGER_PAGE] : NULL;
+}
+
+/* Borrows and handoffs live in the type rows only; row 0 gets their sum. */
+static void sum_type_only_counters(ferry__thread *t, uint64_t *c)
+{
+    uint32_t n = ferry__type_count();
+    for (uint32_t id = 1; id <= n; id++) {
+        const ferry__ledger_row *r = t ? row_in(t->pages, id) : retired_row(id);
+        if (!r)
+            continue;
+        c[FERRY__C_BORROWS] += atomic_load_explicit(&r->c[FERRY__C_BORROWS], memory_order_relaxed);
+        c[FERRY__C_HANDOFFS] +=
+            atomic_load_explicit(&r->c[FERRY__C_HANDOFFS], memory_order_relaxed);
+    }
+}
+
 static void sum_thread(ferry__thread *t, void *arg)
 {
     sum_ctx *ctx = arg;
-    const ferry__ledger_row *r =
-        t ? row_in(t->pages, ctx->id)
-          : (retired_pages[ctx->id / FERRY__LEDGER_PAGE]
-                 ? &retired_pages[ctx->id / FERRY__LEDGER_PAGE][ctx->id % FERRY__LEDGER_PAGE]
-                 : NULL);
+    const ferry__ledger_row *r = t ? row_in(t->pages, ctx->id) : retired_row(ctx->id);
+    if (ctx->id == FERRY__ALL_TYPES)
+        sum_type_only_counters(t, ctx->c);
     if (!r)
         return;
     for (int c = 0; c < FERRY__C_PEAK_BALANCE; c++)

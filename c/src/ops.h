@@ -22,8 +22,41 @@ typedef struct ferry__lookup {
  * The snapshot is consistent: the fields were read while the slot held this
  * generation, so a CAS on lk->state acts on exactly what was checked.
  */
-ferry_status ferry__resolve(const char *op, ferry_handle h, const ferry_type *t,
-                            ferry__thread *self, ferry__lookup *lk);
+ferry_status ferry__resolve_slow(const char *op, ferry_handle h, const ferry_type *t,
+                                 ferry__thread *self, ferry__lookup *lk);
+
+/* The common case inline — a live handle, the right type and thread — and
+ * everything else (including every error) in ferry__resolve_slow. The
+ * re-load of the state validates the optimistic field reads (same cache
+ * line, so it costs about nothing). */
+static inline ferry_status ferry__resolve(const char *op, ferry_handle h, const ferry_type *t,
+                                          ferry__thread *self, ferry__lookup *lk)
+{
+    if (FERRY_LIKELY(self != NULL && ferry__handle_tag(h) == ferry__table_tag)) {
+        uint32_t index = ferry__handle_index(h);
+        ferry__slot *slot = ferry__slot_at(index);
+        if (FERRY_LIKELY(slot != NULL)) {
+            uint64_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
+            unsigned kind = ferry__state_kind(s);
+            if (FERRY_LIKELY(ferry__state_gen(s) == ferry__handle_gen(h) && kind != FERRY__FREE)) {
+                const ferry_type *type =
+                    ferry__type_by_id(atomic_load_explicit(&slot->type_id, memory_order_acquire));
+                uint32_t owner = atomic_load_explicit(&slot->thread, memory_order_acquire);
+                uint64_t again = atomic_load_explicit(&slot->state, memory_order_acquire);
+                if (FERRY_LIKELY(((again ^ s) >> FERRY__KIND_SHIFT) == 0 && type &&
+                    (!t || t == type) &&
+                                 (owner == self->id ||
+                                  !ferry__kind_pinned(kind, type->desc.flags)))) {
+                    *lk = (ferry__lookup){
+                        .slot = slot, .state = again, .type = type, .index = index};
+                    return FERRY_OK;
+                }
+            }
+        }
+    }
+    return ferry__resolve_slow(op, h, t, self, lk);
+}
+
 
 /* Fills a message subject from a lookup. */
 void ferry__subject_of(const ferry__lookup *lk, ferry_handle h, ferry__subject *subj);

@@ -195,12 +195,12 @@ ferry_status ferry_unborrow(ferry_handle h)
         ferry__slot *slot = ferry__slot_at(ferry__handle_index(h));
         uint32_t gen = ferry__handle_gen(h);
         uint64_t s = slot ? atomic_load_explicit(&slot->state, memory_order_acquire) : 0;
+        /* thread == 0: neither pinned nor claimed by a !Sync borrower, so no
+         * thread rule applies (a claim is held while its borrows are, and
+         * the CAS re-checks the state those borrows are in). */
         while (slot && ferry__state_gen(s) == gen && ferry__state_kind(s) != FERRY__FREE &&
-               ((s & FERRY__EXCL) || ferry__state_borrows(s) > 0)) {
-            const ferry_type *t =
-                ferry__type_by_id(atomic_load_explicit(&slot->type_id, memory_order_acquire));
-            if (!t || !fast_thread_ok(slot, ferry__state_kind(s), t->desc.flags, self))
-                break;
+               ((s & FERRY__EXCL) || ferry__state_borrows(s) > 0) &&
+               atomic_load_explicit(&slot->thread, memory_order_acquire) == 0) {
             if (atomic_compare_exchange_weak_explicit(&slot->state, &s, without_one_borrow(s),
                                                       memory_order_release, memory_order_acquire))
                 return FERRY_OK;

@@ -66,8 +66,9 @@ ferry_status ferry__fail_borrowed(const char *op, const ferry__lookup *lk, ferry
                        "handle is in use by a clone, downgrade or upgrade on another thread");
 }
 
-ferry_status ferry__resolve(const char *op, ferry_handle h, const ferry_type *t,
-                            ferry__thread *self, ferry__lookup *lk)
+FERRY_COLD ferry_status ferry__resolve_slow(const char *op, ferry_handle h,
+                                            const ferry_type *t, ferry__thread *self,
+                                            ferry__lookup *lk)
 {
     if (h.bits == 0)
         return ferry__fail(FERRY_E_NULL, op, NULL, "null handle");

@@ -8,18 +8,21 @@
  * cache (no atomics at all on the create/drop fast path), then in one global
  * Treiber stack that caches spill into and refill from in batches.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+
 #include "internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK_BITS 16
-#define CHUNK_SLOTS (1u << CHUNK_BITS)
-#define CHUNK_COUNT (FERRY__MAX_SLOTS / CHUNK_SLOTS)
+#define CHUNK_BITS FERRY__CHUNK_BITS
+#define CHUNK_SLOTS FERRY__CHUNK_SLOTS
+#define CHUNK_BYTES (CHUNK_SLOTS * sizeof(ferry__slot))
 
-static _Atomic(ferry__slot *) chunks[CHUNK_COUNT];
+_Atomic(ferry__slot *) ferry__chunks[FERRY__CHUNK_COUNT];
 
 /* Next never-used slot index; slots below it have been handed out once. */
 static _Atomic uint32_t fresh_next;
@@ -56,27 +59,23 @@ void ferry__init(void) { pthread_once(&init_once, init_once_fn); }
 __attribute__((constructor)) static void init_at_load(void) { ferry__init(); }
 #endif
 
-ferry__slot *ferry__slot_at(uint32_t index)
-{
-    ferry__slot *chunk = atomic_load_explicit(&chunks[index >> CHUNK_BITS], memory_order_acquire);
-    return chunk ? &chunk[index & (CHUNK_SLOTS - 1)] : NULL;
-}
-
 /* Makes sure the chunk holding index exists; losers of a race free theirs. */
 static ferry_status chunk_ensure(uint32_t index)
 {
-    _Atomic(ferry__slot *) *cell = &chunks[index >> CHUNK_BITS];
+    _Atomic(ferry__slot *) *cell = &ferry__chunks[index >> CHUNK_BITS];
     if (atomic_load_explicit(cell, memory_order_acquire))
         return FERRY_OK;
-    /* calloc of 3 MiB maps fresh zero pages: memory is committed only as
-     * slots are touched, which keeps the cost near 48 bytes per live handle. */
-    ferry__slot *chunk = calloc(CHUNK_SLOTS, sizeof(ferry__slot));
-    if (!chunk)
+    /* Fresh anonymous pages are zero and committed only as slots are
+     * touched; mmap (not calloc, whose header would spill onto one more
+     * page) keeps the cost at 48 bytes per live handle. */
+    void *chunk = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+    if (chunk == MAP_FAILED)
         return FERRY_E_NOMEM;
     ferry__slot *expected = NULL;
     if (!atomic_compare_exchange_strong_explicit(cell, &expected, chunk, memory_order_acq_rel,
                                                  memory_order_acquire))
-        free(chunk);
+        munmap(chunk, CHUNK_BYTES);
     return FERRY_OK;
 }
 
@@ -90,7 +89,7 @@ static bool global_pop(uint32_t *index)
         /* The slot may be popped and reused by another thread between the
          * load of head and this read; then `next` is garbage, but the CAS
          * fails because the ABA counter moved, and we retry. */
-        uint32_t next = atomic_load_explicit(&ferry__slot_at(top - 1)->next_free,
+        uint32_t next = atomic_load_explicit(&ferry__slot_issued(top - 1)->next_free,
                                              memory_order_relaxed);
         uint64_t repl = (((head >> 32) + 1) << 32) | next;
         if (atomic_compare_exchange_weak_explicit(&free_head, &head, repl, memory_order_acquire,
@@ -104,7 +103,7 @@ static bool global_pop(uint32_t *index)
 /* Pushes a chain first..last (already linked through next_free). */
 static void global_push_chain(uint32_t first, uint32_t last)
 {
-    _Atomic uint32_t *tail_link = &ferry__slot_at(last)->next_free;
+    _Atomic uint32_t *tail_link = &ferry__slot_issued(last)->next_free;
     uint64_t head = atomic_load_explicit(&free_head, memory_order_relaxed);
     for (;;) {
         atomic_store_explicit(tail_link, (uint32_t)head, memory_order_relaxed);
@@ -119,7 +118,7 @@ static void global_push_chain(uint32_t first, uint32_t last)
 static void cache_spill(ferry__thread *self, uint32_t n)
 {
     for (uint32_t i = 0; i + 1 < n; i++)
-        atomic_store_explicit(&ferry__slot_at(self->cache[i])->next_free, self->cache[i + 1] + 1,
+        atomic_store_explicit(&ferry__slot_issued(self->cache[i])->next_free, self->cache[i + 1] + 1,
                               memory_order_relaxed);
     global_push_chain(self->cache[0], self->cache[n - 1]);
     self->ncache -= n;
@@ -157,31 +156,29 @@ static ferry_status cache_refill_fresh(ferry__thread *self)
     return FERRY_OK;
 }
 
-ferry_status ferry__slot_alloc(ferry__thread *self, uint32_t *index)
+FERRY_COLD ferry_status ferry__slot_alloc_slow(ferry__thread *self, uint32_t *index)
 {
-    if (FERRY_UNLIKELY(self->ncache == 0)) {
-        uint32_t got;
-        while (self->ncache < FERRY__CACHE_BATCH && global_pop(&got))
-            self->cache[self->ncache++] = got;
-        if (self->ncache == 0) {
-            ferry_status s = cache_refill_fresh(self);
-            if (s != FERRY_OK)
-                return s;
-        }
+    uint32_t got;
+    while (self->ncache < FERRY__CACHE_BATCH && global_pop(&got))
+        self->cache[self->ncache++] = got;
+    if (self->ncache == 0) {
+        ferry_status s = cache_refill_fresh(self);
+        if (s != FERRY_OK)
+            return s;
     }
     *index = self->cache[--self->ncache];
     return FERRY_OK;
 }
 
-void ferry__slot_free(ferry__thread *self, uint32_t index, uint32_t gen)
+FERRY_COLD void ferry__slot_free_slow(ferry__thread *self, uint32_t index, uint32_t gen)
 {
-    if (FERRY_UNLIKELY(gen >= FERRY__GEN_MAX)) {
+    if (gen >= FERRY__GEN_MAX) {
         /* Reusing it would wrap the generation and make old handles alive
          * again: retire the slot for good. */
         atomic_fetch_add_explicit(&retired_slots, 1, memory_order_relaxed);
         return;
     }
-    if (FERRY_UNLIKELY(self->ncache == FERRY__CACHE_SLOTS))
+    if (self->ncache == FERRY__CACHE_SLOTS)
         cache_spill(self, FERRY__CACHE_BATCH);
     self->cache[self->ncache++] = index;
 }

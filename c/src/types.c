@@ -9,14 +9,8 @@
 #include <string.h>
 
 static pthread_mutex_t types_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(const ferry_type *) types[FERRY__MAX_TYPES + 1]; /* [0] unused */
+_Atomic(const ferry_type *) ferry__types[FERRY__MAX_TYPES + 1];
 static _Atomic uint32_t type_count;
-
-const ferry_type *ferry__type_by_id(uint32_t id)
-{
-    return id && id <= FERRY__MAX_TYPES ? atomic_load_explicit(&types[id], memory_order_acquire)
-                                        : NULL;
-}
 
 uint32_t ferry__type_count(void) { return atomic_load_explicit(&type_count, memory_order_acquire); }
 
@@ -24,7 +18,7 @@ static const ferry_type *find_locked(const char *name)
 {
     uint32_t n = atomic_load_explicit(&type_count, memory_order_relaxed);
     for (uint32_t id = 1; id <= n; id++) {
-        const ferry_type *t = atomic_load_explicit(&types[id], memory_order_relaxed);
+        const ferry_type *t = atomic_load_explicit(&ferry__types[id], memory_order_relaxed);
         if (strcmp(t->name, name) == 0)
             return t;
     }
@@ -86,7 +80,7 @@ ferry_status ferry_type_register(const ferry_type_desc *desc, const ferry_type *
             strcpy(nt->name, desc->name);
             nt->desc.name = nt->name;
             nt->id = atomic_load_explicit(&type_count, memory_order_relaxed) + 1;
-            atomic_store_explicit(&types[nt->id], nt, memory_order_release);
+            atomic_store_explicit(&ferry__types[nt->id], nt, memory_order_release);
             atomic_store_explicit(&type_count, nt->id, memory_order_release);
             t = nt;
         }
