@@ -17,7 +17,12 @@
 #define FERRY_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define FERRY_COLD __attribute__((cold, noinline))
 #define FERRY_TLS_FAST __attribute__((tls_model("initial-exec")))
+/* Internal globals: hidden, so the library reaches them without the GOT. */
+#define FERRY_HIDDEN __attribute__((visibility("hidden")))
+#define FERRY_INLINE inline __attribute__((always_inline))
 #else
+#define FERRY_HIDDEN
+#define FERRY_INLINE inline
 #define FERRY_LIKELY(x) (x)
 #define FERRY_UNLIKELY(x) (x)
 #define FERRY_COLD
@@ -125,7 +130,7 @@ typedef struct ferry__peak {
 } ferry__peak;
 
 #define FERRY__MAX_TYPES 65535u
-extern _Atomic(const ferry_type *) ferry__types[FERRY__MAX_TYPES + 1]; /* [0] unused */
+extern FERRY_HIDDEN _Atomic(const ferry_type *) ferry__types[FERRY__MAX_TYPES + 1]; /* [0] unused */
 
 /* The type with this id, or NULL. Lock-free. */
 static inline const ferry_type *ferry__type_by_id(uint32_t id)
@@ -177,7 +182,7 @@ typedef struct ferry__thread {
     _Atomic(ferry__ledger_row *) pages[(FERRY__MAX_TYPES + 1) / FERRY__LEDGER_PAGE];
 } ferry__thread;
 
-extern FERRY_TLS_FAST _Thread_local ferry__thread *ferry__self_tls;
+extern FERRY_HIDDEN FERRY_TLS_FAST _Thread_local ferry__thread *ferry__self_tls;
 
 ferry__thread *ferry__thread_attach(void); /* slow path of ferry__self */
 
@@ -264,7 +269,7 @@ void ferry__init(void);
 #define FERRY__CHUNK_BITS 16
 #define FERRY__CHUNK_SLOTS (1u << FERRY__CHUNK_BITS)
 #define FERRY__CHUNK_COUNT (FERRY__MAX_SLOTS / FERRY__CHUNK_SLOTS)
-extern _Atomic(ferry__slot *) ferry__chunks[FERRY__CHUNK_COUNT];
+extern FERRY_HIDDEN _Atomic(ferry__slot *) ferry__chunks[FERRY__CHUNK_COUNT];
 
 /* The slot at index, or NULL when the index was never allocated. */
 static inline ferry__slot *ferry__slot_at(uint32_t index)
@@ -285,7 +290,7 @@ static inline ferry__slot *ferry__slot_issued(uint32_t index)
 }
 
 /* The table's tag: the top 8 bits of every handle it issues. */
-extern uint32_t ferry__table_tag;
+extern FERRY_HIDDEN uint32_t ferry__table_tag;
 
 ferry_status ferry__slot_alloc_slow(ferry__thread *self, uint32_t *index);
 void ferry__slot_free_slow(ferry__thread *self, uint32_t index, uint32_t gen);

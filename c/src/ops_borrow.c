@@ -111,7 +111,7 @@ static ferry_status borrow_slow(const char *op, ferry_handle h, const ferry_type
 }
 
 /* The fast path shared by borrow and borrow_mut; falls back to the slow one. */
-static inline ferry_status borrow(const char *op, ferry_handle h, const ferry_type *t, void **obj,
+static FERRY_INLINE ferry_status borrow(const char *op, ferry_handle h, const ferry_type *t, void **obj,
                                   bool exclusive)
 {
     ferry__thread *self = ferry__self_tls;
