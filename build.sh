@@ -82,7 +82,7 @@ case "$cmd" in
         # Make sure the sanitizer really is in the binaries we are about to trust.
         for exe in build-asan/tests/c/test_*; do
             [ -x "$exe" ] || continue
-            nm "$exe" | grep -q __asan_init || { echo "ASan missing from $exe" >&2; exit 1; }
+            grep -q __asan_init <(nm "$exe") || { echo "ASan missing from $exe" >&2; exit 1; }
         done
         export CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-4}
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
@@ -95,7 +95,7 @@ case "$cmd" in
             -DFERRY_SANITIZE=thread -DFERRY_BUILD_BENCH=OFF
         for exe in build-tsan/tests/c/test_*; do
             [ -x "$exe" ] || continue
-            nm "$exe" | grep -q __tsan_init || { echo "TSan missing from $exe" >&2; exit 1; }
+            grep -q __tsan_init <(nm "$exe") || { echo "TSan missing from $exe" >&2; exit 1; }
         done
         export CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-4}
         export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
