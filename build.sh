@@ -19,7 +19,7 @@ say() { printf '\n== %s\n' "$*"; }
 # Debian packages each command needs, installed with apt-get when we run as
 # root and otherwise named in the exact command to run.
 packages_for() {
-    local base="cmake make gcc pkg-config check"
+    local base="cmake make gcc g++ pkg-config check"
     case "$1" in
         asan | tsan) echo "$base clang libclang-rt-14-dev" ;;
         valgrind) echo "$base valgrind" ;;
