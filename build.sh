@@ -59,6 +59,20 @@ run_ctest() {
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
 }
 
+# run_sanitized DIR SANITIZER RUNTIME_SYMBOL: the suites built with clang and
+# the sanitizer, after checking it really is in the binaries we trust.
+run_sanitized() {
+    local dir=$1 sanitizer=$2 symbol=$3
+    configure_and_build "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+        -DFERRY_SANITIZE="$sanitizer" -DFERRY_BUILD_BENCH=OFF
+    for exe in "$dir"/tests/c/test_*; do
+        [ -x "$exe" ] || continue
+        grep -q "$symbol" <(nm "$exe") || { echo "$sanitizer sanitizer missing from $exe" >&2; exit 1; }
+    done
+    export CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-4}
+    run_ctest "$dir" -LE big
+}
+
 cmd=${1:-demo}
 case "$cmd" in
     deps)
@@ -77,29 +91,14 @@ case "$cmd" in
         ;;
     asan)
         ensure_packages asan
-        configure_and_build build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-            -DFERRY_SANITIZE=address -DFERRY_BUILD_BENCH=OFF
-        # Make sure the sanitizer really is in the binaries we are about to trust.
-        for exe in build-asan/tests/c/test_*; do
-            [ -x "$exe" ] || continue
-            grep -q __asan_init <(nm "$exe") || { echo "ASan missing from $exe" >&2; exit 1; }
-        done
-        export CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-4}
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
         export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-        run_ctest build-asan -LE big
+        run_sanitized build-asan address __asan_init
         ;;
     tsan)
         ensure_packages tsan
-        configure_and_build build-tsan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-            -DFERRY_SANITIZE=thread -DFERRY_BUILD_BENCH=OFF
-        for exe in build-tsan/tests/c/test_*; do
-            [ -x "$exe" ] || continue
-            grep -q __tsan_init <(nm "$exe") || { echo "TSan missing from $exe" >&2; exit 1; }
-        done
-        export CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-4}
         export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
-        run_ctest build-tsan -LE big
+        run_sanitized build-tsan thread __tsan_init
         ;;
     valgrind)
         ensure_packages valgrind
