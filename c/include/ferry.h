@@ -180,11 +180,13 @@ FERRY_API const char *ferry_type_name(const ferry_type *t);
 /* Creating handles                                                         */
 /* ------------------------------------------------------------------------ */
 /*
- * Common statuses of the creating functions: FERRY_E_NULL (t, obj or out
- * NULL); FERRY_E_KIND (the type lacks a function the kind needs); FERRY_E_NOMEM
- * and FERRY_E_LIMIT (the table cannot grow). On failure the caller still owns
- * obj. On success the new handle owns the unit and the handle belongs to the
- * caller, who must end it exactly once (drop, take or revoke).
+ * Statuses of the creating functions: FERRY_OK; FERRY_E_NULL (t, obj or out
+ * NULL); FERRY_E_NOMEM and FERRY_E_LIMIT (the table cannot grow). On failure
+ * the caller still owns obj and *out is untouched. On success the new handle
+ * owns the unit and the handle belongs to the caller, who must end it exactly
+ * once (drop, take or revoke). The handle may be used on any thread unless
+ * the kind or the type pins it (docs/threading.md). Takes no lock (a
+ * thread's first ferry call registers the thread under a mutex).
  *
  * The *_at variants take `site`, a string with static storage duration
  * ("file.c:42") that ferry keeps and prints in messages; the plain names are
