@@ -69,7 +69,7 @@ static inline uint32_t ferry__handle_index(ferry_handle h)
 #define FERRY__KIND_MASK ((uint64_t)7 << FERRY__KIND_SHIFT)
 #define FERRY__GEN_SHIFT 36
 
-/* Internal kind values stored in the state word (ferry_kind plus one). */
+/* Internal kind values stored in the state word: ferry_kind, plus these. */
 enum {
     FERRY__FREE = 0,
     FERRY__WEAK_LOCAL = 7 /* a weak unit of a local (Rc) object */
@@ -140,12 +140,18 @@ static inline const ferry_type *ferry__type_by_id(uint32_t id)
 }
 uint32_t ferry__type_count(void);
 
-/* Whether the slot's object is bound to the thread that made the handle. */
+/*
+ * Whether the slot's object is bound to the thread that made the handle.
+ * Rust's auto traits decide: Rc is never Send; Box<T> and &mut T are Send
+ * when T is; Arc<T>, Weak<T> and &T are Send only when T is Send + Sync,
+ * because several handles (or threads) reach the same T through them.
+ */
 static inline bool ferry__kind_pinned(unsigned kind, uint32_t flags)
 {
     if (kind == FERRY_KIND_LOCAL || kind == FERRY__WEAK_LOCAL || !(flags & FERRY_SEND))
         return true;
-    return kind == FERRY_KIND_LENT && !(flags & FERRY_SYNC);
+    return !(flags & FERRY_SYNC) &&
+           (kind == FERRY_KIND_SHARED || kind == FERRY_KIND_WEAK || kind == FERRY_KIND_LENT);
 }
 
 /* ---- Threads ------------------------------------------------------------- */

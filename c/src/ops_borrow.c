@@ -18,10 +18,12 @@
 #define SEND_SYNC (FERRY_SEND | FERRY_SYNC)
 
 /*
- * Shared borrows of a Send + !Sync object may come from one thread at a
- * time: the slot's `thread` field then names the thread holding them (0 =
- * none). Only that thread changes the borrow count, so it can release the
- * claim when its count is back to zero.
+ * Shared borrows of a Send + !Sync object through its one unique or lent-mut
+ * handle may come from one thread at a time: the slot's `thread` field then
+ * names the thread holding them (0 = none). Only that thread changes the
+ * borrow count, so it can release the claim when its count is back to zero.
+ * (Shared, weak and lent handles of a !Sync type are pinned instead: several
+ * handles reach the object, so a claim in one slot would not cover them.)
  */
 static bool needs_claim(unsigned kind, uint32_t flags, bool exclusive)
 {

@@ -387,11 +387,11 @@ END_TEST
 
 START_TEST(threads_send_not_sync_borrowed_by_one_thread_at_a_time) {
     fx f;
-    fx_init(&f, "t_not_sync", FERRY_SEND, FX_RETAIN);
+    fx_init(&f, "t_not_sync", FERRY_SEND, FX_PLAIN);
     worker *a = worker_start(), *b = worker_start();
     fx_obj *o = fx_new(&f, 0);
     ferry_handle h;
-    expect_ok(ferry_share(f.type, o, &h));
+    expect_ok(ferry_box(f.type, o, &h));
     char msg[1024];
     void *obj = NULL;
     ferry_counts c0 = ledger_of(f.type);
@@ -430,6 +430,41 @@ START_TEST(threads_send_not_sync_borrowed_by_one_thread_at_a_time) {
     expect_ok(ferry_drop(h));
     ck_assert_int_eq(fx_count(&f.destroyed), 1);
     worker_stop(a);
+    worker_stop(b);
+}
+END_TEST
+
+/* Arc<T> of a Send + !Sync T is not Send: several handles reach one T, so
+ * each is pinned to the thread that made it, clones and weak ones included. */
+START_TEST(threads_send_not_sync_shared_handles_are_pinned) {
+    fx f;
+    fx_init(&f, "t_not_sync_shared", FERRY_SEND, FX_ALL);
+    worker *b = worker_start();
+    ferry_handle h, c, w;
+    expect_ok(ferry_share(f.type, fx_new(&f, 0), &h));
+    expect_ok(ferry_clone(h, &c));
+    expect_ok(ferry_downgrade(h, &w));
+    const void *obj;
+    expect_ok(ferry_borrow(h, f.type, &obj));
+    char msg[1024];
+    void *got = NULL;
+    ferry_handle up = {0};
+    ferry_handle hs[3] = {h, c, w};
+    for (int i = 0; i < 3; i++) {
+        ferry_status s = worker_run(b, i == 2 ? OP_UPGRADE : OP_BORROW, hs[i], f.type, &up,
+                                    &got, msg, sizeof msg);
+        ck_assert_msg(s == FERRY_E_THREAD, "handle %d on another thread: %s (%s)", i,
+                      ferry_status_name(s), msg);
+        ck_assert_msg(strstr(msg, "thread") != NULL, "message: %s", msg);
+    }
+    ck_assert_ptr_null(got);
+    ck_assert_uint_eq(up.bits, 0);
+    expect_ok(ferry_unborrow(h));
+    expect_status(worker_run(b, OP_DROP, c, f.type, NULL, NULL, NULL, 0), FERRY_E_THREAD);
+    expect_ok(ferry_drop(w));
+    expect_ok(ferry_drop(c));
+    expect_ok(ferry_drop(h));
+    ck_assert_int_eq(fx_count(&f.destroyed), 1);
     worker_stop(b);
 }
 END_TEST
@@ -662,6 +697,7 @@ int main(void) {
     ADD_CASE(s, threads_local_kind_pinned_to_creating_thread, 60);
     ADD_CASE(s, threads_type_without_send_pinned, 60);
     ADD_CASE(s, threads_send_unique_moves_between_threads, 60);
+    ADD_CASE(s, threads_send_not_sync_shared_handles_are_pinned, 60);
     ADD_CASE(s, threads_send_not_sync_borrowed_by_one_thread_at_a_time, 60);
     ADD_CASE(s, threads_sync_type_borrowed_by_many_threads_at_once, 60);
     ADD_CASE(s, threads_race_borrow_mut_is_exclusive, 300);
