@@ -29,6 +29,9 @@
 extern "C" {
 #endif
 
+/* Which side of the boundary ended a handle, for the ledger. */
+typedef enum ferry_side { FERRY_BY_C = 0, FERRY_BY_RUST = 1 } ferry_side;
+
 /* Marks the exported functions; libferry builds with hidden visibility. */
 #if defined(__GNUC__) || defined(__clang__)
 #define FERRY_API __attribute__((visibility("default")))
@@ -223,10 +226,11 @@ FERRY_API ferry_status ferry_lend_mut_at(const ferry_type *t, void *obj, ferry_h
  * Ends a lend: afterwards the handle is stale and the lender may free obj.
  * Returns FERRY_OK; FERRY_E_NULL; FERRY_E_INVALID; FERRY_E_STALE;
  * FERRY_E_KIND (not a lent handle); FERRY_E_BORROWED (a borrow is
- * outstanding: the lender must not free obj yet); FERRY_E_THREAD.
+ * outstanding: the lender must not free obj yet); FERRY_E_THREAD;
+ * FERRY_E_NOMEM. The ledger counts it as a drop by `by`, and as revoked.
  */
 FERRY_API ferry_status ferry_revoke(ferry_handle h);
-FERRY_API ferry_status ferry_revoke_at(ferry_handle h, const char *site);
+FERRY_API ferry_status ferry_revoke_at(ferry_handle h, ferry_side by, const char *site);
 
 /* ------------------------------------------------------------------------ */
 /* Using handles                                                            */
@@ -271,7 +275,6 @@ FERRY_API ferry_status ferry_upgrade_at(ferry_handle weak, ferry_handle *out, co
  * FERRY_E_KIND (lent handles are revoked, not dropped); FERRY_E_BORROWED (a
  * borrow of h is outstanding). `by` tells the ledger which side dropped.
  */
-typedef enum ferry_side { FERRY_BY_C = 0, FERRY_BY_RUST = 1 } ferry_side;
 FERRY_API ferry_status ferry_drop(ferry_handle h);
 FERRY_API ferry_status ferry_drop_at(ferry_handle h, ferry_side by, const char *site);
 
@@ -322,8 +325,9 @@ FERRY_API ferry_status ferry_check(ferry_handle h, const ferry_type *t);
  * Counts since the process started. created counts box, share, local, lend,
  * lend_mut, downgrade and upgrade; cloned counts clone; borrows counts
  * borrow and borrow_mut; handoffs counts uses of a handle on another thread
- * than its previous use; revoked counts ended lends. Always
- *   live = created + cloned - taken - dropped_by_c - dropped_by_rust - revoked.
+ * than its previous use; dropped_by_* count drops and revokes; revoked
+ * counts the revokes among them. Always
+ *   live = created + cloned - taken - dropped_by_c - dropped_by_rust.
  * peak_live is the highest live seen: exact for a type used from one thread,
  * otherwise the highest value any ledger read has seen (docs/ledger.md).
  */
@@ -367,7 +371,7 @@ FERRY_API size_t ferry_report_leaks(FILE *out);
 #define ferry_local(t, obj, out) ferry_local_at((t), (obj), (out), FERRY_SITE)
 #define ferry_lend(t, obj, out) ferry_lend_at((t), (obj), (out), FERRY_SITE)
 #define ferry_lend_mut(t, obj, out) ferry_lend_mut_at((t), (obj), (out), FERRY_SITE)
-#define ferry_revoke(h) ferry_revoke_at((h), FERRY_SITE)
+#define ferry_revoke(h) ferry_revoke_at((h), FERRY_BY_C, FERRY_SITE)
 #define ferry_clone(h, out) ferry_clone_at((h), (out), FERRY_SITE)
 #define ferry_downgrade(h, out) ferry_downgrade_at((h), (out), FERRY_SITE)
 #define ferry_upgrade(h, out) ferry_upgrade_at((h), (out), FERRY_SITE)

@@ -220,8 +220,8 @@ static inline ferry__ledger_row *ferry__ledger_row_of(ferry__thread *self, uint3
 
 /* Row 0 of every thread counts the handles of all types together (made and
  * ended, and the balance), so ferry_ledger(NULL) and ferry_live() read one
- * row per thread. Borrows and handoffs are counted in the type's row only
- * and summed over types on read: the borrow path touches one row. */
+ * row per thread. Borrows, handoffs and revokes are counted in the type's
+ * row only and summed over types on read: the borrow path touches one row. */
 #define FERRY__ALL_TYPES 0u
 
 /* Single-writer increment: only the owning thread writes its rows. */
@@ -231,7 +231,8 @@ static inline void ferry__count_add(ferry__ledger_row *row, int which, uint64_t 
     atomic_store_explicit(&row->c[which], v, memory_order_relaxed);
 }
 
-/* Counts a borrow or a handoff: no effect on the balance. */
+/* Counts a borrow, a handoff or a revoke (which also counts as a drop):
+ * no effect on the balance. */
 static inline void ferry__ledger_count(ferry__thread *self, uint32_t type_id, int which)
 {
     ferry__ledger_row *row = ferry__ledger_row_of(self, type_id);
@@ -251,7 +252,7 @@ static inline void ferry__ledger_row_change(ferry__ledger_row *row, int which)
 }
 
 /* Counts a new handle (FERRY__C_CREATED or _CLONED) or the end of one
- * (_TAKEN, _DROPPED_*, _REVOKED), keeping the thread's peak balance. */
+ * (_TAKEN, _DROPPED_*), keeping the thread's peak balance. */
 static inline void ferry__ledger_count_change(ferry__thread *self, uint32_t type_id, int which)
 {
     ferry__ledger_row *row = ferry__ledger_row_of(self, type_id);

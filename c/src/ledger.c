@@ -93,7 +93,8 @@ static const ferry__ledger_row *retired_row(uint32_t id)
     return page ? &page[id % FERRY__LEDGER_PAGE] : NULL;
 }
 
-/* Borrows and handoffs live in the type rows only; row 0 gets their sum. */
+/* Borrows, handoffs and revokes live in the type rows only; row 0 gets
+ * their sum. */
 static void sum_type_only_counters(ferry__thread *t, uint64_t *c)
 {
     uint32_t n = ferry__type_count();
@@ -104,6 +105,7 @@ static void sum_type_only_counters(ferry__thread *t, uint64_t *c)
         c[FERRY__C_BORROWS] += atomic_load_explicit(&r->c[FERRY__C_BORROWS], memory_order_relaxed);
         c[FERRY__C_HANDOFFS] +=
             atomic_load_explicit(&r->c[FERRY__C_HANDOFFS], memory_order_relaxed);
+        c[FERRY__C_REVOKED] += atomic_load_explicit(&r->c[FERRY__C_REVOKED], memory_order_relaxed);
     }
 }
 
@@ -136,8 +138,7 @@ static void ledger_sum(uint32_t id, ferry_counts *out)
     out->dropped_by_c = ctx.c[FERRY__C_DROPPED_C];
     out->dropped_by_rust = ctx.c[FERRY__C_DROPPED_RUST];
     out->revoked = ctx.c[FERRY__C_REVOKED];
-    out->live = out->created + out->cloned - out->taken - out->dropped_by_c -
-                out->dropped_by_rust - out->revoked;
+    out->live = out->created + out->cloned - out->taken - out->dropped_by_c - out->dropped_by_rust;
 
     ferry__peak *peak = &peaks[id];
     if (ctx.active_rows > 1)

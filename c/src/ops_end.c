@@ -70,7 +70,7 @@ ferry_status ferry_take(ferry_handle h, const ferry_type *t, void **obj)
     return take(h, t, obj, NULL);
 }
 
-static ferry_status revoke(ferry_handle h, const char *site)
+static ferry_status revoke(ferry_handle h, ferry_side by, const char *site)
 {
     ferry__thread *self = ferry__self();
     ferry__lookup lk;
@@ -78,11 +78,18 @@ static ferry_status revoke(ferry_handle h, const char *site)
     ferry_status s = ferry__end("ferry_revoke", h, NULL, LENT_KINDS,
                                 "be revoked (only lent handles can; drop or take it)", site, self,
                                 &lk, &obj);
-    if (s == FERRY_OK)
-        ferry__ledger_count_change(self, lk.type->id, FERRY__C_REVOKED);
+    if (s == FERRY_OK) {
+        ferry__ledger_count_change(self, lk.type->id,
+                                   by == FERRY_BY_RUST ? FERRY__C_DROPPED_RUST
+                                                       : FERRY__C_DROPPED_C);
+        ferry__ledger_count(self, lk.type->id, FERRY__C_REVOKED);
+    }
     return s;
 }
 
-ferry_status ferry_revoke_at(ferry_handle h, const char *site) { return revoke(h, site); }
+ferry_status ferry_revoke_at(ferry_handle h, ferry_side by, const char *site)
+{
+    return revoke(h, by, site);
+}
 
-ferry_status ferry_revoke(ferry_handle h) { return revoke(h, NULL); }
+ferry_status ferry_revoke(ferry_handle h) { return revoke(h, FERRY_BY_C, NULL); }

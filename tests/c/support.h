@@ -102,7 +102,8 @@ void snap_assert_eq_at(const snap *before, const snap *after, const char *file, 
 ferry_counts ledger_of(const ferry_type *t);
 void counts_assert_eq_at(const ferry_counts *a, const ferry_counts *b, const char *file, int line);
 #define counts_assert_eq(a, b) counts_assert_eq_at((a), (b), __FILE__, __LINE__)
-/* live == created + cloned - taken - dropped_by_c - dropped_by_rust - revoked */
+/* live == created + cloned - taken - dropped_by_c - dropped_by_rust, and
+ * the revokes are among the drops */
 void counts_assert_identity_at(const ferry_counts *c, const char *file, int line);
 #define counts_assert_identity(c) counts_assert_identity_at((c), __FILE__, __LINE__)
 

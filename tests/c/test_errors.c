@@ -341,7 +341,7 @@ START_TEST(errors_at_variants_report_plain_name_and_given_site) {
     msg_assert_has("created at custom/make.c:11");
     msg_assert_has("released at src/lib.rs:22");
     expect_fail(ferry_take_at(u, f.type, &p, "x.c:1"), FERRY_E_STALE, "ferry_take");
-    expect_fail(ferry_revoke_at(u, "x.c:2"), FERRY_E_STALE, "ferry_revoke");
+    expect_fail(ferry_revoke_at(u, FERRY_BY_C, "x.c:2"), FERRY_E_STALE, "ferry_revoke");
     expect_fail(ferry_clone_at(u, &out, "x.c:3"), FERRY_E_STALE, "ferry_clone");
     expect_fail(ferry_downgrade_at(u, &out, "x.c:4"), FERRY_E_STALE, "ferry_downgrade");
     expect_fail(ferry_upgrade_at(u, &out, "x.c:5"), FERRY_E_STALE, "ferry_upgrade");
@@ -355,7 +355,7 @@ START_TEST(errors_at_variants_report_plain_name_and_given_site) {
 
     expect_ok(ferry_share_at(f.type, o, &s, "rust/src/a.rs:5"));
     expect_ok(ferry_downgrade_at(s, &w, "rust/src/a.rs:6"));
-    expect_fail(ferry_revoke_at(w, "x.c:11"), FERRY_E_KIND, "ferry_revoke");
+    expect_fail(ferry_revoke_at(w, FERRY_BY_C, "x.c:11"), FERRY_E_KIND, "ferry_revoke");
     msg_assert_has("created at rust/src/a.rs:6");
     msg_assert_has("kind weak");
     expect_ok(ferry_drop_at(s, FERRY_BY_RUST, "rust/src/a.rs:7"));
