@@ -328,8 +328,9 @@ FERRY_API ferry_status ferry_check(ferry_handle h, const ferry_type *t);
  * than its previous use; dropped_by_* count drops and revokes; revoked
  * counts the revokes among them. Always
  *   live = created + cloned - taken - dropped_by_c - dropped_by_rust.
- * peak_live is the highest live seen: exact for a type used from one thread,
- * otherwise the highest value any ledger read has seen (docs/ledger.md).
+ * peak_live is the highest live value: exact when each thread ends the
+ * handles it made, otherwise a lower bound that is at least every live
+ * value a ledger read has returned (docs/ledger.md).
  */
 typedef struct ferry_counts {
     uint64_t created, cloned, borrows, handoffs, taken;

@@ -123,11 +123,6 @@ struct ferry_type {
     char name[256];
 };
 
-/* What the ledger remembers between reads, per type id (0 = all types). */
-typedef struct ferry__peak {
-    _Atomic uint64_t seen;     /* highest live any read computed */
-    _Atomic bool many_threads; /* handles made or ended on several threads */
-} ferry__peak;
 
 #define FERRY__MAX_TYPES 65535u
 extern FERRY_HIDDEN _Atomic(const ferry_type *) ferry__types[FERRY__MAX_TYPES + 1]; /* [0] unused */
@@ -170,7 +165,8 @@ enum {
     FERRY__C_DROPPED_RUST,
     FERRY__C_REVOKED,
     FERRY__C_BALANCE,      /* created + cloned - ended on this thread (may wrap) */
-    FERRY__C_PEAK_BALANCE, /* highest balance this thread has seen */
+    FERRY__C_PEAK_BALANCE, /* highest balance this thread has had (>= 0) */
+    FERRY__C_MIN_BALANCE,  /* lowest balance this thread has had (<= 0, as int64) */
     FERRY__C_COUNT
 };
 
@@ -246,9 +242,10 @@ static inline void ferry__ledger_row_change(ferry__ledger_row *row, int which)
     bool made = which == FERRY__C_CREATED || which == FERRY__C_CLONED;
     ferry__count_add(row, FERRY__C_BALANCE, made ? 1 : (uint64_t)-1);
     uint64_t b = atomic_load_explicit(&row->c[FERRY__C_BALANCE], memory_order_relaxed);
-    if (made && (int64_t)b > (int64_t)atomic_load_explicit(&row->c[FERRY__C_PEAK_BALANCE],
-                                                            memory_order_relaxed))
-        atomic_store_explicit(&row->c[FERRY__C_PEAK_BALANCE], b, memory_order_relaxed);
+    int extreme = made ? FERRY__C_PEAK_BALANCE : FERRY__C_MIN_BALANCE;
+    int64_t old = (int64_t)atomic_load_explicit(&row->c[extreme], memory_order_relaxed);
+    if (made ? (int64_t)b > old : (int64_t)b < old)
+        atomic_store_explicit(&row->c[extreme], b, memory_order_relaxed);
 }
 
 /* Counts a new handle (FERRY__C_CREATED or _CLONED) or the end of one

@@ -17,12 +17,8 @@
 /* Totals of exited threads; written under the registry lock only. */
 static ferry__ledger_row *retired_pages[PAGE_COUNT];
 
-static ferry__peak peaks[FERRY__MAX_TYPES + 1];
-
-static uint64_t balance(const ferry__ledger_row *r)
-{
-    return atomic_load_explicit(&r->c[FERRY__C_BALANCE], memory_order_relaxed);
-}
+/* Highest live any read has computed, per type id (0 = all types). */
+static _Atomic uint64_t peak_seen[FERRY__MAX_TYPES + 1];
 
 FERRY_COLD ferry__ledger_row *ferry__ledger_row_slow(ferry__thread *self, uint32_t type_id)
 {
@@ -37,17 +33,40 @@ FERRY_COLD ferry__ledger_row *ferry__ledger_row_slow(ferry__thread *self, uint32
     return &page[type_id % FERRY__LEDGER_PAGE];
 }
 
-static bool row_active(const ferry__ledger_row *r)
-{
-    return atomic_load_explicit(&r->c[FERRY__C_CREATED], memory_order_relaxed) ||
-           atomic_load_explicit(&r->c[FERRY__C_CLONED], memory_order_relaxed) || balance(r);
-}
-
 static const ferry__ledger_row *row_in(_Atomic(ferry__ledger_row *) const *pages, uint32_t id)
 {
     const ferry__ledger_row *page =
         atomic_load_explicit(&pages[id / FERRY__LEDGER_PAGE], memory_order_acquire);
     return page ? &page[id % FERRY__LEDGER_PAGE] : NULL;
+}
+
+static int64_t load_signed(const ferry__ledger_row *r, int which)
+{
+    return (int64_t)atomic_load_explicit(&r->c[which], memory_order_relaxed);
+}
+
+/*
+ * Folds row `from` into row `to` so that the peak bound (ledger_sum) stays
+ * valid: sums add up; when to's peak happened, from's balance was at least
+ * its minimum, and the other way round; the minima add up.
+ */
+static void fold_row(ferry__ledger_row *to, const ferry__ledger_row *from)
+{
+    int64_t peak_to = load_signed(to, FERRY__C_PEAK_BALANCE);
+    int64_t min_to = load_signed(to, FERRY__C_MIN_BALANCE);
+    int64_t peak_from = load_signed(from, FERRY__C_PEAK_BALANCE);
+    int64_t min_from = load_signed(from, FERRY__C_MIN_BALANCE);
+    for (int c = 0; c < FERRY__C_PEAK_BALANCE; c++) /* counters and the balance */
+        atomic_store_explicit(&to->c[c],
+                              atomic_load_explicit(&to->c[c], memory_order_relaxed) +
+                                  atomic_load_explicit(&from->c[c], memory_order_relaxed),
+                              memory_order_relaxed);
+    int64_t peak = peak_to + min_from > peak_from + min_to ? peak_to + min_from
+                                                           : peak_from + min_to;
+    atomic_store_explicit(&to->c[FERRY__C_PEAK_BALANCE], (uint64_t)(peak > 0 ? peak : 0),
+                          memory_order_relaxed);
+    atomic_store_explicit(&to->c[FERRY__C_MIN_BALANCE], (uint64_t)(min_to + min_from),
+                          memory_order_relaxed);
 }
 
 void ferry__ledger_retire_thread(ferry__thread *t)
@@ -61,21 +80,8 @@ void ferry__ledger_retire_thread(ferry__thread *t)
             retired_pages[p] = page;
             continue;
         }
-        for (uint32_t i = 0; i < FERRY__LEDGER_PAGE; i++) {
-            ferry__ledger_row *from = &page[i], *to = &retired_pages[p][i];
-            if (row_active(from) && row_active(to))
-                atomic_store_explicit(&peaks[p * FERRY__LEDGER_PAGE + i].many_threads, true,
-                                      memory_order_relaxed);
-            for (int c = 0; c < FERRY__C_PEAK_BALANCE; c++) /* sums, balance included */
-                atomic_store_explicit(&to->c[c],
-                                      atomic_load_explicit(&to->c[c], memory_order_relaxed) +
-                                          atomic_load_explicit(&from->c[c], memory_order_relaxed),
-                                      memory_order_relaxed);
-            uint64_t peak = atomic_load_explicit(&from->c[FERRY__C_PEAK_BALANCE],
-                                                 memory_order_relaxed);
-            if (peak > atomic_load_explicit(&to->c[FERRY__C_PEAK_BALANCE], memory_order_relaxed))
-                atomic_store_explicit(&to->c[FERRY__C_PEAK_BALANCE], peak, memory_order_relaxed);
-        }
+        for (uint32_t i = 0; i < FERRY__LEDGER_PAGE; i++)
+            fold_row(&retired_pages[p][i], &page[i]);
         free(page);
     }
 }
@@ -83,8 +89,8 @@ void ferry__ledger_retire_thread(ferry__thread *t)
 typedef struct sum_ctx {
     uint32_t id;
     uint64_t c[FERRY__C_COUNT];
-    unsigned active_rows;
-    uint64_t sole_peak;
+    int64_t sum_of_minima;      /* sum over rows of their lowest balance */
+    int64_t best_peak_over_min; /* max over rows of (peak - lowest balance) */
 } sum_ctx;
 
 static const ferry__ledger_row *retired_row(uint32_t id)
@@ -119,10 +125,10 @@ static void sum_thread(ferry__thread *t, void *arg)
         return;
     for (int c = 0; c < FERRY__C_PEAK_BALANCE; c++)
         ctx->c[c] += atomic_load_explicit(&r->c[c], memory_order_relaxed);
-    if (row_active(r)) {
-        ctx->active_rows++;
-        ctx->sole_peak = atomic_load_explicit(&r->c[FERRY__C_PEAK_BALANCE], memory_order_relaxed);
-    }
+    int64_t peak = load_signed(r, FERRY__C_PEAK_BALANCE), min = load_signed(r, FERRY__C_MIN_BALANCE);
+    ctx->sum_of_minima += min;
+    if (peak - min > ctx->best_peak_over_min)
+        ctx->best_peak_over_min = peak - min;
 }
 
 static void ledger_sum(uint32_t id, ferry_counts *out)
@@ -140,14 +146,15 @@ static void ledger_sum(uint32_t id, ferry_counts *out)
     out->revoked = ctx.c[FERRY__C_REVOKED];
     out->live = out->created + out->cloned - out->taken - out->dropped_by_c - out->dropped_by_rust;
 
-    ferry__peak *peak = &peaks[id];
-    if (ctx.active_rows > 1)
-        atomic_store_explicit(&peak->many_threads, true, memory_order_relaxed);
+    /* When row r had its peak, every other row's balance was at least its
+     * minimum, so live was at least peak_r + (sum of the others' minima).
+     * With one thread (one row) that is exactly its peak. */
+    int64_t bound = ctx.sum_of_minima + ctx.best_peak_over_min;
     uint64_t best = out->live;
-    if (!atomic_load_explicit(&peak->many_threads, memory_order_relaxed) && ctx.sole_peak > best)
-        best = ctx.sole_peak;
-    uint64_t seen = atomic_load_explicit(&peak->seen, memory_order_relaxed);
-    while (seen < best && !atomic_compare_exchange_weak_explicit(&peak->seen, &seen, best,
+    if (bound > (int64_t)best)
+        best = (uint64_t)bound;
+    uint64_t seen = atomic_load_explicit(&peak_seen[id], memory_order_relaxed);
+    while (seen < best && !atomic_compare_exchange_weak_explicit(&peak_seen[id], &seen, best,
                                                                  memory_order_relaxed,
                                                                  memory_order_relaxed))
         ;

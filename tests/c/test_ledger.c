@@ -159,6 +159,29 @@ START_TEST(ledger_peak_live_exact_single_thread) {
 }
 END_TEST
 
+/* Threads that each make and end their own handles, one after another: the
+ * per-thread peaks give the exact peak without a shared counter. */
+static void *box_and_drop_batch(void *arg) {
+    fx *f = arg;
+    ferry_handle h[100];
+    for (int i = 0; i < 100; i++) expect_ok(ferry_box(f->type, fx_new(f, i), &h[i]));
+    for (int i = 0; i < 100; i++) expect_ok(ferry_drop(h[i]));
+    return NULL;
+}
+
+START_TEST(ledger_peak_exact_across_sequential_threads) {
+    fx f;
+    fx_init(&f, "l_peak_threads", SS, FX_PLAIN);
+    for (int k = 0; k < 3; k++) run_on_thread(box_and_drop_batch, &f);
+    assert_counts(f.type, {.created = 300, .by_c = 300, .live = 0, .peak = 100});
+    ferry_handle h[150];
+    for (int i = 0; i < 150; i++) expect_ok(ferry_box(f.type, fx_new(&f, i), &h[i]));
+    for (int i = 0; i < 150; i++) expect_ok(ferry_drop(h[i]));
+    assert_counts(f.type, {.created = 450, .by_c = 450, .live = 0, .peak = 150});
+    ck_assert_int_eq(fx_count(&f.released), 450);
+}
+END_TEST
+
 START_TEST(ledger_drop_by_rust_counted_per_kind) {
     fx f;
     fx_init(&f, "l_by_rust", SS, FX_ALL);
@@ -297,6 +320,7 @@ int main(void) {
     ADD_CASE(s, ledger_fresh_type_counts_zero, 30);
     ADD_CASE(s, ledger_counts_every_operation, 30);
     ADD_CASE(s, ledger_peak_live_exact_single_thread, 30);
+    ADD_CASE(s, ledger_peak_exact_across_sequential_threads, 30);
     ADD_CASE(s, ledger_drop_by_rust_counted_per_kind, 30);
     ADD_CASE(s, ledger_all_types_is_sum_of_types, 30);
     ADD_CASE(s, ledger_handoffs_counted_per_change_of_thread, 30);
