@@ -151,8 +151,12 @@ static inline bool ferry__kind_pinned(unsigned kind, uint32_t flags)
 
 /* ---- Threads ------------------------------------------------------------- */
 
-#define FERRY__CACHE_SLOTS 64
+#define FERRY__CACHE_SLOTS 64 /* a power of two: the cache is a ring */
 #define FERRY__CACHE_BATCH 32
+/* Freed slots wait behind at least this many others before reuse, so a
+ * stale handle's message keeps its type and "released at" for a while (the
+ * way ASan quarantines freed memory). */
+#define FERRY__CACHE_QUARANTINE 8
 #define FERRY__LEDGER_PAGE 64 /* types per ledger page */
 
 enum {
@@ -178,7 +182,7 @@ typedef struct ferry__ledger_row {
 
 typedef struct ferry__thread {
     uint32_t id;
-    uint32_t ncache;
+    uint32_t chead, ncache;             /* ring: oldest at chead */
     uint32_t cache[FERRY__CACHE_SLOTS]; /* free slot indices owned by this thread */
     struct ferry__thread *next;         /* registry list, under the registry lock */
     _Atomic(ferry__ledger_row *) pages[(FERRY__MAX_TYPES + 1) / FERRY__LEDGER_PAGE];
@@ -306,18 +310,26 @@ void ferry__slot_free_slow(ferry__thread *self, uint32_t index, uint32_t gen);
  */
 static inline ferry_status ferry__slot_alloc(ferry__thread *self, uint32_t *index)
 {
-    if (FERRY_LIKELY(self->ncache > 0)) {
-        *index = self->cache[--self->ncache];
+    if (FERRY_LIKELY(self->ncache > FERRY__CACHE_QUARANTINE)) {
+        *index = self->cache[self->chead];
+        self->chead = (self->chead + 1) & (FERRY__CACHE_SLOTS - 1);
+        self->ncache--;
         return FERRY_OK;
     }
     return ferry__slot_alloc_slow(self, index);
+}
+
+/* Appends a slot index to the newest end of the thread's ring. */
+static inline void ferry__cache_push(ferry__thread *self, uint32_t index)
+{
+    self->cache[(self->chead + self->ncache++) & (FERRY__CACHE_SLOTS - 1)] = index;
 }
 
 /* Gives a slot the caller owns back to the free lists (or retires it). */
 static inline void ferry__slot_free(ferry__thread *self, uint32_t index, uint32_t gen)
 {
     if (FERRY_LIKELY(self->ncache < FERRY__CACHE_SLOTS && gen < FERRY__GEN_MAX)) {
-        self->cache[self->ncache++] = index;
+        ferry__cache_push(self, index);
         return;
     }
     ferry__slot_free_slow(self, index, gen);

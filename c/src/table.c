@@ -114,16 +114,20 @@ static void global_push_chain(uint32_t first, uint32_t last)
     }
 }
 
+static uint32_t cache_at(const ferry__thread *self, uint32_t i)
+{
+    return self->cache[(self->chead + i) & (FERRY__CACHE_SLOTS - 1)];
+}
+
 /* Moves the oldest `n` cached indices of self to the global stack. */
 static void cache_spill(ferry__thread *self, uint32_t n)
 {
     for (uint32_t i = 0; i + 1 < n; i++)
-        atomic_store_explicit(&ferry__slot_issued(self->cache[i])->next_free, self->cache[i + 1] + 1,
-                              memory_order_relaxed);
-    global_push_chain(self->cache[0], self->cache[n - 1]);
+        atomic_store_explicit(&ferry__slot_issued(cache_at(self, i))->next_free,
+                              cache_at(self, i + 1) + 1, memory_order_relaxed);
+    global_push_chain(cache_at(self, 0), cache_at(self, n - 1));
+    self->chead = (self->chead + n) & (FERRY__CACHE_SLOTS - 1);
     self->ncache -= n;
-    for (uint32_t i = 0; i < self->ncache; i++)
-        self->cache[i] = self->cache[i + n];
 }
 
 /* Grabs up to a batch of never-used slots for the cache. */
@@ -152,21 +156,28 @@ static ferry_status cache_refill_fresh(ferry__thread *self)
         return s;
     }
     for (uint32_t i = 0; i < n; i++)
-        self->cache[self->ncache++] = first + n - 1 - i; /* pop order: ascending */
+        ferry__cache_push(self, first + i);
     return FERRY_OK;
 }
 
+/*
+ * Tops the cache up from the global stack, then with fresh slots. If neither
+ * has any, the quarantined slots are used after all: a full table must not
+ * fail while this thread still holds free slots.
+ */
 FERRY_COLD ferry_status ferry__slot_alloc_slow(ferry__thread *self, uint32_t *index)
 {
     uint32_t got;
-    while (self->ncache < FERRY__CACHE_BATCH && global_pop(&got))
-        self->cache[self->ncache++] = got;
-    if (self->ncache == 0) {
+    while (self->ncache < FERRY__CACHE_QUARANTINE + FERRY__CACHE_BATCH && global_pop(&got))
+        ferry__cache_push(self, got);
+    if (self->ncache <= FERRY__CACHE_QUARANTINE) {
         ferry_status s = cache_refill_fresh(self);
-        if (s != FERRY_OK)
+        if (s != FERRY_OK && self->ncache == 0)
             return s;
     }
-    *index = self->cache[--self->ncache];
+    *index = self->cache[self->chead];
+    self->chead = (self->chead + 1) & (FERRY__CACHE_SLOTS - 1);
+    self->ncache--;
     return FERRY_OK;
 }
 
@@ -180,7 +191,7 @@ FERRY_COLD void ferry__slot_free_slow(ferry__thread *self, uint32_t index, uint3
     }
     if (self->ncache == FERRY__CACHE_SLOTS)
         cache_spill(self, FERRY__CACHE_BATCH);
-    self->cache[self->ncache++] = index;
+    ferry__cache_push(self, index);
 }
 
 /* Called when a thread exits: its cached slots go back to everyone. */

@@ -2,6 +2,9 @@
  * (call and FERRY_ON_ERROR) and the call-site macros in messages. */
 #include "support.h"
 
+/* How many creates on one thread a freed slot survives (internal.h). */
+#define FERRY_TEST_QUARANTINE 8
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +332,26 @@ START_TEST(errors_site_macros_name_creating_and_releasing_lines) {
 }
 END_TEST
 
+/* Freed slots are quarantined: handles made right after a drop do not reuse
+ * the slot, so a double drop still tells the whole story ("freed by"). */
+START_TEST(errors_stale_story_survives_later_creates) {
+    fx f;
+    fx_init(&f, "e_quarantine", SS, FX_PLAIN);
+    ferry_handle h, later[FERRY_TEST_QUARANTINE];
+    int l_box = __LINE__; expect_ok(ferry_box(f.type, fx_new(&f, 0), &h));
+    int l_drop = __LINE__; expect_ok(ferry_drop(h));
+    for (int i = 0; i < FERRY_TEST_QUARANTINE; i++)
+        expect_ok(ferry_box(f.type, fx_new(&f, i), &later[i]));
+    expect_fail(ferry_drop(h), FERRY_E_STALE, "ferry_drop");
+    msg_assert_has("type test.e_quarantine");
+    msg_assert_has("kind unique");
+    msg_assert_site("created at", l_box);
+    msg_assert_site("released at", l_drop);
+    for (int i = 0; i < FERRY_TEST_QUARANTINE; i++) expect_ok(ferry_drop(later[i]));
+    ck_assert_int_eq(fx_count(&f.released), FERRY_TEST_QUARANTINE + 1);
+}
+END_TEST
+
 START_TEST(errors_at_variants_report_plain_name_and_given_site) {
     fx f;
     fx_init(&f, "e_at", SS, FX_ALL);
@@ -421,6 +444,7 @@ int main(void) {
     ADD_CASE(s, errors_env_on_error_sets_initial_policy, 60);
     ADD_CASE(s, errors_env_on_error_abort_and_log, 60);
     ADD_CASE(s, errors_site_macros_name_creating_and_releasing_lines, 30);
+    ADD_CASE(s, errors_stale_story_survives_later_creates, 30);
     ADD_CASE(s, errors_at_variants_report_plain_name_and_given_site, 30);
     ADD_CASE(s, errors_message_details_per_status, 30);
     return run_suite(s);
