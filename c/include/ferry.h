@@ -312,8 +312,11 @@ FERRY_API ferry_status ferry_unborrow(ferry_handle h);
 
 /*
  * Whether h is a live handle of type t (t == NULL: of any type) usable on
- * this thread. Changes nothing but the ledger's handoff count. Lock-free.
- * Returns FERRY_OK or one of the common statuses, FERRY_E_TYPE.
+ * this thread. Calls none of the type's functions, so for a weak handle it
+ * says the handle is live, not whether its object still is: ferry_upgrade
+ * answers that (FERRY_E_EXPIRED). Changes nothing but the ledger's handoff
+ * count. Lock-free.
+ * Returns FERRY_OK, one of the common statuses, or FERRY_E_TYPE.
  */
 FERRY_API ferry_status ferry_check(ferry_handle h, const ferry_type *t);
 
