@@ -101,6 +101,20 @@ static void append(char *buf, size_t *len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Appends one detail of the subject: "; " before the first, ", " after. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static void detail(char *buf, size_t *len, bool *first, const char *fmt, ...)
+{
+    append(buf, len, "%s", *first ? "; " : ", ");
+    *first = false;
+    va_list ap;
+    va_start(ap, fmt);
+    vappend(buf, len, fmt, ap);
+    va_end(ap);
+}
+
 FERRY_COLD ferry_status ferry__fail(ferry_status s, const char *op, const ferry__subject *subj,
                                     const char *fmt, ...)
 {
@@ -113,16 +127,17 @@ FERRY_COLD ferry_status ferry__fail(ferry_status s, const char *op, const ferry_
     vappend(buf, &len, fmt, ap);
     va_end(ap);
     if (subj) {
+        bool first = true;
         if (subj->type)
-            append(buf, &len, "; type %s", subj->type->name);
+            detail(buf, &len, &first, "type %s", subj->type->name);
         if (subj->kind != FERRY__FREE)
-            append(buf, &len, ", kind %s", ferry__kind_name(subj->kind));
+            detail(buf, &len, &first, "kind %s", ferry__kind_name(subj->kind));
         if (subj->h.bits)
-            append(buf, &len, ", handle 0x%016llx", (unsigned long long)subj->h.bits);
+            detail(buf, &len, &first, "handle 0x%016llx", (unsigned long long)subj->h.bits);
         if (subj->created_at)
-            append(buf, &len, ", created at %s", subj->created_at);
+            detail(buf, &len, &first, "created at %s", subj->created_at);
         if (subj->released_at)
-            append(buf, &len, ", released at %s", subj->released_at);
+            detail(buf, &len, &first, "released at %s", subj->released_at);
     }
 
     switch ((ferry_error_policy)atomic_load_explicit(&policy, memory_order_relaxed)) {

@@ -205,8 +205,9 @@ void ferry__threads_each(void (*fn)(ferry__thread *t, void *ctx), void *ctx);
 
 /* ---- Ledger -------------------------------------------------------------- */
 
-/* Allocates the page holding type_id's row; NULL when out of memory (the
- * count is then lost, the operation itself still succeeds). */
+/* Allocates the page holding type_id's row; NULL when out of memory.
+ * Operations call ferry__ledger_ready first and fail with FERRY_E_NOMEM
+ * rather than lose a count. */
 ferry__ledger_row *ferry__ledger_row_slow(ferry__thread *self, uint32_t type_id);
 
 static inline ferry__ledger_row *ferry__ledger_row_of(ferry__thread *self, uint32_t type_id)
@@ -250,6 +251,13 @@ static inline void ferry__ledger_row_change(ferry__ledger_row *row, int which)
     int64_t old = (int64_t)atomic_load_explicit(&row->c[extreme], memory_order_relaxed);
     if (made ? (int64_t)b > old : (int64_t)b < old)
         atomic_store_explicit(&row->c[extreme], b, memory_order_relaxed);
+}
+
+/* Makes sure self has rows for type_id and for all types, so that an
+ * operation about to succeed can count itself. False: out of memory. */
+static inline bool ferry__ledger_ready(ferry__thread *self, uint32_t type_id)
+{
+    return ferry__ledger_row_of(self, type_id) && ferry__ledger_row_of(self, FERRY__ALL_TYPES);
 }
 
 /* Counts a new handle (FERRY__C_CREATED or _CLONED) or the end of one

@@ -65,6 +65,9 @@ void ferry__subject_of(const ferry__lookup *lk, ferry_handle h, ferry__subject *
 ferry_status ferry__fail_kind(const char *op, const ferry__lookup *lk, ferry_handle h,
                               const char *what);
 
+/* Fails op with FERRY_E_NOMEM: the ledger cannot get a row to count it. */
+ferry_status ferry__fail_ledger(const char *op, const ferry_type *t);
+
 /* Fails op with FERRY_E_BORROWED describing lk's outstanding borrows. */
 ferry_status ferry__fail_borrowed(const char *op, const ferry__lookup *lk, ferry_handle h);
 

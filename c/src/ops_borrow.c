@@ -56,6 +56,8 @@ static ferry_status borrow_slow(const char *op, ferry_handle h, const ferry_type
     if (!obj)
         return ferry__fail(FERRY_E_NULL, op, NULL, "null out-pointer `obj`");
     ferry__thread *self = ferry__self();
+    if (self && !ferry__ledger_row_of(self, t->id))
+        return ferry__fail_ledger(op, t);
     ferry__lookup lk;
     bool claimed = false;
     ferry_status s;
@@ -117,7 +119,9 @@ static FERRY_INLINE ferry_status borrow(const char *op, ferry_handle h, const fe
                                   bool exclusive)
 {
     ferry__thread *self = ferry__self_tls;
-    if (FERRY_LIKELY(self && t && obj && ferry__handle_tag(h) == ferry__table_tag)) {
+    ferry__ledger_row *row;
+    if (FERRY_LIKELY(self && t && obj && ferry__handle_tag(h) == ferry__table_tag &&
+                     (row = ferry__ledger_row_of(self, t->id)) != NULL)) {
         ferry__slot *slot = ferry__slot_at(ferry__handle_index(h));
         uint32_t gen = ferry__handle_gen(h);
         unsigned allowed = exclusive ? BORROWABLE_MUT : BORROWABLE;
@@ -133,7 +137,7 @@ static FERRY_INLINE ferry_status borrow(const char *op, ferry_handle h, const fe
                                                       memory_order_acquire)) {
                 *obj = slot->obj;
                 ferry__note_use(self, slot, t->id);
-                ferry__ledger_count(self, t->id, FERRY__C_BORROWS);
+                ferry__count_add(row, FERRY__C_BORROWS, 1);
                 return FERRY_OK;
             }
         }

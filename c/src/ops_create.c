@@ -19,6 +19,8 @@ static ferry_status create(const char *op, const ferry_type *t, const void *obj,
     ferry__thread *self = ferry__self();
     if (!self)
         return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate this thread's state");
+    if (!ferry__ledger_ready(self, t->id))
+        return ferry__fail_ledger(op, t);
     uint32_t index;
     ferry_status s = ferry__reserve(op, self, t, kind, &index);
     if (s != FERRY_OK)
@@ -123,6 +125,8 @@ static ferry_status derive(const derive_rule *r, ferry_handle h, ferry_handle *o
         return ferry__fail_kind(r->op, &lk, h, r->kind_what);
     if (!type_supports(r, lk.type))
         return ferry__fail_kind(r->op, &lk, h, r->missing);
+    if (!ferry__ledger_ready(self, lk.type->id))
+        return ferry__fail_ledger(r->op, lk.type);
     s = ferry__pin(r->op, h, self, &lk);
     if (s != FERRY_OK)
         return s;

@@ -52,6 +52,12 @@ ferry_status ferry__fail_kind(const char *op, const ferry__lookup *lk, ferry_han
                        what);
 }
 
+ferry_status ferry__fail_ledger(const char *op, const ferry_type *t)
+{
+    return ferry__fail(FERRY_E_NOMEM, op, &(ferry__subject){.type = t},
+                       "cannot allocate the ledger's counters for this thread");
+}
+
 ferry_status ferry__fail_borrowed(const char *op, const ferry__lookup *lk, ferry_handle h)
 {
     ferry__subject subj;
@@ -193,6 +199,8 @@ ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, uns
             return ferry__fail_kind(op, lk, h, what);
         if (ferry__state_busy(lk->state))
             return ferry__fail_borrowed(op, lk, h);
+        if (!ferry__ledger_ready(self, lk->type->id))
+            return ferry__fail_ledger(op, lk->type);
         uint32_t gen = ferry__state_gen(lk->state);
         if (atomic_compare_exchange_strong_explicit(&lk->slot->state, &lk->state,
                                                     ferry__state_freed(gen, kind),

@@ -43,10 +43,16 @@ FERRY_COLD ferry__thread *ferry__thread_attach(void)
 {
     ferry__init();
     pthread_once(&exit_key_once, make_exit_key);
+    uint32_t id = atomic_load_explicit(&next_thread_id, memory_order_relaxed);
+    do {
+        if (id == UINT32_MAX)
+            return NULL; /* 2^32 - 2 threads: ids would repeat, pinning would lie */
+    } while (!atomic_compare_exchange_weak_explicit(&next_thread_id, &id, id + 1,
+                                                    memory_order_relaxed, memory_order_relaxed));
     ferry__thread *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->id = atomic_fetch_add_explicit(&next_thread_id, 1, memory_order_relaxed);
+    t->id = id;
     pthread_mutex_lock(&registry_lock);
     t->next = registry;
     registry = t;
