@@ -9,7 +9,8 @@
  * type.
  *
  * Conventions (docs/conventions.md has the long form):
- *   - Every function returns a ferry_status; FERRY_OK is 0.
+ *   - Every operation returns a ferry_status; FERRY_OK is 0. Lookups that
+ *     cannot fail in an interesting way return their value (NULL, 0, "").
  *   - One out-parameter, named `out`, last. It is written only on success.
  *   - A failed call changes nothing: no handle, object, count or borrow moves.
  *     Objects handed in by a failed call still belong to the caller.
@@ -135,9 +136,15 @@ typedef enum ferry_kind {
 /* "unique", "shared", "local", "weak", "lent", "lent mut"; never NULL. */
 FERRY_API const char *ferry_kind_name(ferry_kind k);
 
-/* Type flags: what the object may do across threads (Rust's auto traits). */
-#define FERRY_SEND 0x1u /* may be used, dropped and taken on any thread */
-#define FERRY_SYNC 0x2u /* may be borrowed from several threads at once */
+/*
+ * Type flags: what the object may do across threads, as Rust's auto traits
+ * say. Without FERRY_SEND every handle of the type is pinned to the thread
+ * that made it. Without FERRY_SYNC, shared, weak and lent handles are pinned
+ * (Arc<T>, Weak<T> and &T are Send only if T is Sync), and a unique or
+ * lent-mut handle may be borrowed on one thread at a time.
+ */
+#define FERRY_SEND 0x1u
+#define FERRY_SYNC 0x2u
 
 /*
  * How to manage one unit of a type. Fill with designated initializers; zero
@@ -166,8 +173,8 @@ typedef struct ferry_type ferry_type;
  * Registering the same name again with an identical descriptor returns the
  * type already registered (so lazy registration from several places is
  * safe); with a different descriptor it fails.
- * Returns FERRY_OK; FERRY_E_NULL (desc, out, name or release NULL, or
- * downgrade/upgrade/release_weak given incompletely); FERRY_E_TYPE (name
+ * Returns FERRY_OK; FERRY_E_NULL (desc, out, name or release NULL, an empty
+ * name, or downgrade/upgrade/release_weak given incompletely); FERRY_E_TYPE (name
  * taken by a different descriptor); FERRY_E_LIMIT (name longer than 255 bytes
  * or 65535 types registered); FERRY_E_NOMEM.
  */
@@ -238,8 +245,11 @@ FERRY_API ferry_status ferry_revoke_at(ferry_handle h, ferry_side by, const char
 /*
  * Statuses every function taking a handle can return: FERRY_E_NULL (null
  * handle or out-pointer), FERRY_E_INVALID (bits this table never issued),
- * FERRY_E_STALE (dropped, taken or revoked), FERRY_E_THREAD (a local or !Send
- * object used from another thread than the one that made it).
+ * FERRY_E_STALE (dropped, taken or revoked), FERRY_E_THREAD (a pinned handle
+ * used from another thread than the one that made it: a local handle and its
+ * weak handles, any handle of a type without FERRY_SEND, and a shared, weak
+ * or lent handle of a type without FERRY_SYNC), FERRY_E_NOMEM (the calling
+ * thread's state or ledger counters cannot be allocated).
  */
 
 /*
@@ -306,7 +316,10 @@ FERRY_API ferry_status ferry_borrow_mut(ferry_handle h, const ferry_type *t, voi
 
 /*
  * Ends one outstanding borrow of h (the exclusive one if h is mutably
- * borrowed). Also returns FERRY_E_BORROWED (no borrow outstanding). Lock-free.
+ * borrowed). Borrows are counted, not owned: ferry cannot tell whose borrow
+ * an unborrow ends, so each caller must end exactly the borrows it took.
+ * Also returns FERRY_E_BORROWED (no borrow outstanding); FERRY_E_THREAD (a
+ * !Sync object's shared borrows are held on another thread). Lock-free.
  */
 FERRY_API ferry_status ferry_unborrow(ferry_handle h);
 
