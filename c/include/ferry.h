@@ -244,7 +244,7 @@ FERRY_API ferry_status ferry_revoke_at(ferry_handle h, ferry_side by, const char
 /* ------------------------------------------------------------------------ */
 /*
  * Statuses every function taking a handle can return: FERRY_E_NULL (null
- * handle or out-pointer), FERRY_E_INVALID (bits this table never issued),
+ * handle, out-pointer, or type where one is required), FERRY_E_INVALID (bits this table never issued),
  * FERRY_E_STALE (dropped, taken or revoked), FERRY_E_THREAD (a pinned handle
  * used from another thread than the one that made it: a local handle and its
  * weak handles, any handle of a type without FERRY_SEND, and a shared, weak
