@@ -11,6 +11,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# rustup installs cargo here; a fresh login shell may not have it on PATH.
+[ -d "$HOME/.cargo/bin" ] && PATH="$HOME/.cargo/bin:$PATH"
 cd "$root"
 jobs=$(nproc 2>/dev/null || echo 2)
 
@@ -64,7 +66,7 @@ run_ctest() {
 run_sanitized() {
     local dir=$1 sanitizer=$2 symbol=$3
     configure_and_build "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-        -DFERRY_SANITIZE="$sanitizer" -DFERRY_BUILD_BENCH=OFF
+        -DFERRY_SANITIZE="$sanitizer" -DFERRY_BUILD_BENCH=OFF -DFERRY_BUILD_RUST=OFF
     for exe in "$dir"/tests/c/test_*; do
         [ -x "$exe" ] || continue
         grep -q "$symbol" <(nm "$exe") || { echo "$sanitizer sanitizer missing from $exe" >&2; exit 1; }
@@ -102,7 +104,7 @@ case "$cmd" in
         ;;
     valgrind)
         ensure_packages valgrind
-        configure_and_build build-valgrind -DCMAKE_BUILD_TYPE=Debug -DFERRY_BUILD_BENCH=OFF \
+        configure_and_build build-valgrind -DCMAKE_BUILD_TYPE=Debug -DFERRY_BUILD_BENCH=OFF -DFERRY_BUILD_RUST=OFF \
             "-DCMAKE_CROSSCOMPILING_EMULATOR=valgrind;--error-exitcode=99;--leak-check=full;--errors-for-leak-kinds=definite;--track-origins=yes;--quiet"
         export CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-20}
         run_ctest build-valgrind -LE big

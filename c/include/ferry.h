@@ -93,6 +93,14 @@ FERRY_API const char *ferry_status_text(ferry_status s);
  */
 FERRY_API const char *ferry_last_error(void);
 
+/*
+ * Records a failure found outside libferry — the Rust boundary uses it for a
+ * panic or a Rust error — as if a ferry call had failed: this thread's last
+ * error becomes "<STATUS>: <op>: <message>" and the error policy applies.
+ * op and message may be NULL. Returns s.
+ */
+FERRY_API ferry_status ferry_report_error(ferry_status s, const char *op, const char *message);
+
 /* What ferry does after it has recorded a failure. */
 typedef enum ferry_error_policy {
     FERRY_POLICY_RETURN = 0, /* return the status (default) */
@@ -185,6 +193,10 @@ FERRY_API const ferry_type *ferry_type_find(const char *name);
 
 /* The registered name of a type; NULL for a NULL type. */
 FERRY_API const char *ferry_type_name(const ferry_type *t);
+
+/* ferry's copy of the type's descriptor (name included); NULL for a NULL
+ * type. Read-only; valid for the life of the process. */
+FERRY_API const ferry_type_desc *ferry_type_descriptor(const ferry_type *t);
 
 /* ------------------------------------------------------------------------ */
 /* Creating handles                                                         */
@@ -322,6 +334,14 @@ FERRY_API ferry_status ferry_borrow_mut(ferry_handle h, const ferry_type *t, voi
  * !Sync object's shared borrows are held on another thread). Lock-free.
  */
 FERRY_API ferry_status ferry_unborrow(ferry_handle h);
+
+/*
+ * The kind of the live handle h, in *out. The kind of a handle never
+ * changes, so a caller may decide on it before a take (Rust checks that a
+ * handle it turns back into an Arc is not a weak one). Returns FERRY_OK or
+ * one of the common statuses.
+ */
+FERRY_API ferry_status ferry_kind_of(ferry_handle h, ferry_kind *out);
 
 /*
  * Whether h is a live handle of type t (t == NULL: of any type) usable on

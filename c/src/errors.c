@@ -61,6 +61,11 @@ const char *ferry_kind_name(ferry_kind k) { return ferry__kind_name((unsigned)k)
 
 const char *ferry_last_error(void) { return last_message; }
 
+ferry_status ferry_report_error(ferry_status s, const char *op, const char *message)
+{
+    return ferry__fail(s, op ? op : "(unknown operation)", NULL, "%s", message ? message : "");
+}
+
 ferry_error_policy ferry_set_error_policy(ferry_error_policy p)
 {
     ferry__init(); /* so a later first init cannot overwrite p from the environment */

@@ -215,6 +215,20 @@ ferry_status ferry_unborrow(ferry_handle h)
     return unborrow_slow(h);
 }
 
+ferry_status ferry_kind_of(ferry_handle h, ferry_kind *out)
+{
+    static const char op[] = "ferry_kind_of";
+    if (!out)
+        return ferry__fail(FERRY_E_NULL, op, NULL, "null out-pointer `out`");
+    ferry__lookup lk;
+    ferry_status s = ferry__resolve(op, h, NULL, ferry__self(), &lk);
+    if (s != FERRY_OK)
+        return s;
+    unsigned kind = ferry__state_kind(lk.state);
+    *out = kind == FERRY__WEAK_LOCAL ? FERRY_KIND_WEAK : (ferry_kind)kind;
+    return FERRY_OK;
+}
+
 ferry_status ferry_check(ferry_handle h, const ferry_type *t)
 {
     ferry__thread *self = ferry__self();

@@ -102,3 +102,5 @@ const ferry_type *ferry_type_find(const char *name)
 }
 
 const char *ferry_type_name(const ferry_type *t) { return t ? t->name : NULL; }
+
+const ferry_type_desc *ferry_type_descriptor(const ferry_type *t) { return t ? &t->desc : NULL; }

@@ -1,0 +1,69 @@
+//! Finds or builds libferry for this crate's own tests.
+//!
+//! A library that uses `ferry` never carries its own copy of libferry (one
+//! table per process): the link directive below names the shared library,
+//! which a `staticlib` does not bundle and a `cdylib` records as a
+//! dependency. The final program links libferry itself.
+//!
+//! `FERRY_LIB_DIR` (set by the CMake build) points at a built libferry.so;
+//! without it, as for a plain `cargo test`, this script compiles libferry
+//! from `c/src` with the system C compiler. No crate from a registry.
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.join("../..");
+    let sources = root.join("c/src");
+    println!("cargo:rerun-if-env-changed=FERRY_LIB_DIR");
+    println!("cargo:rerun-if-changed={}", sources.display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("c/include/ferry.h").display()
+    );
+
+    let lib_dir = match env::var_os("FERRY_LIB_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => build_libferry(&root, &PathBuf::from(env::var("OUT_DIR").unwrap())),
+    };
+    println!("cargo:rustc-link-search=native={}", lib_dir.display());
+    println!("cargo:rustc-link-lib=dylib=ferry");
+    // Only this crate's own test binaries need to find it at run time.
+    println!(
+        "cargo:rustc-link-arg-tests=-Wl,-rpath,{}",
+        lib_dir.display()
+    );
+    println!("cargo:include={}", root.join("c/include").display());
+    println!("cargo:lib_dir={}", lib_dir.display());
+}
+
+fn build_libferry(root: &Path, out: &Path) -> PathBuf {
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(root.join("c/src"))
+        .expect("c/src next to rust/ferry")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    let cc = env::var("CC").unwrap_or_else(|_| "cc".into());
+    let status = Command::new(&cc)
+        .args([
+            "-shared",
+            "-fPIC",
+            "-O2",
+            "-g",
+            "-std=c11",
+            "-fvisibility=hidden",
+        ])
+        .args(["-D_POSIX_C_SOURCE=200809L", "-DFERRY_NO_SITE_MACROS"])
+        .arg(format!("-I{}", root.join("c/include").display()))
+        .arg(format!("-I{}", root.join("c/src").display()))
+        .args(&sources)
+        .args(["-o"])
+        .arg(out.join("libferry.so"))
+        .arg("-lpthread")
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler `{cc}`: {e}"));
+    assert!(status.success(), "building libferry from c/src failed");
+    out.to_path_buf()
+}
