@@ -25,6 +25,12 @@ pub use types::{autotraits, kind, register_once, Exported, Ownership, TypeRef};
 #[doc(hidden)]
 pub use types::host_type as host_type_named;
 
+/// The out-parameter of an exported function, as `Option<&mut T>` (which
+/// has the ABI of a nullable `T *`): a NULL from C is `FERRY_E_NULL`.
+pub fn out<'a, T>(out: Option<&'a mut T>, name: &str) -> Result<&'a mut T> {
+    out.ok_or_else(|| Error::new(Status::NULL, format!("null out-pointer `{name}`")))
+}
+
 /// The ledger of one type (or of all types with `None`).
 pub fn ledger(t: Option<TypeRef>) -> sys::ferry_counts {
     let mut out = sys::ferry_counts::default();
