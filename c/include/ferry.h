@@ -416,6 +416,66 @@ FERRY_API size_t ferry_report_leaks(FILE *out);
 #define ferry_take(h, t, obj) ferry_take_at((h), (t), (obj), FERRY_SITE)
 #endif
 
+/* ------------------------------------------------------------------------ */
+/* Typed handles                                                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * FERRY_TYPED_HANDLE(Prefix, HandleStruct, "type.name") defines, for a handle
+ * struct cbindgen emitted for Rust's Handle<T> (one uint64_t `bits`, e.g.
+ * Handle_Point), helpers that accept only that struct, so passing a
+ * Handle_Image where a Handle_Point is wanted does not compile:
+ *
+ *   FERRY_TYPED_HANDLE(Point, Handle_Point, "demo.Point")
+ *   ferry_clone_as(Point, h, &copy);   ferry_drop_as(Point, h);
+ *   ferry_check_as(Point, h);          Point_untyped(h), Point_typed(u)
+ *
+ * The _as macros pass the caller's file:line like the core macros. Ownership
+ * and statuses are those of ferry_clone, ferry_drop and ferry_check;
+ * check also answers FERRY_E_TYPE when the handle is of another type
+ * (Prefix_type() looks the type up by name, taking the registry lock).
+ */
+#define FERRY_TYPED_HANDLE(P, H, NAME)                                                        \
+    static inline ferry_handle P##_untyped(H h)                                               \
+    {                                                                                         \
+        ferry_handle u;                                                                       \
+        u.bits = h.bits;                                                                      \
+        return u;                                                                             \
+    }                                                                                         \
+    static inline H P##_typed(ferry_handle u)                                                 \
+    {                                                                                         \
+        H h;                                                                                  \
+        h.bits = u.bits;                                                                      \
+        return h;                                                                             \
+    }                                                                                         \
+    static inline const ferry_type *P##_type(void) { return ferry_type_find(NAME); }         \
+    static inline ferry_status P##_clone_at(H h, H *out, const char *site)                    \
+    {                                                                                         \
+        ferry_handle u;                                                                       \
+        ferry_status s;                                                                       \
+        if (!out)                                                                             \
+            return ferry_clone_at(P##_untyped(h), (ferry_handle *)0, site);                   \
+        s = ferry_clone_at(P##_untyped(h), &u, site);                                         \
+        if (s == FERRY_OK)                                                                    \
+            out->bits = u.bits;                                                               \
+        return s;                                                                             \
+    }                                                                                         \
+    static inline ferry_status P##_drop_at(H h, const char *site)                             \
+    {                                                                                         \
+        return ferry_drop_at(P##_untyped(h), FERRY_BY_C, site);                               \
+    }                                                                                         \
+    static inline ferry_status P##_check(H h)                                                 \
+    {                                                                                         \
+        const ferry_type *t = P##_type();                                                     \
+        return t ? ferry_check(P##_untyped(h), t)                                             \
+                 : ferry_report_error(FERRY_E_TYPE, "ferry_check", "type " NAME               \
+                                                                   " is not registered");     \
+    }
+
+#define ferry_clone_as(P, h, out) P##_clone_at((h), (out), FERRY_SITE)
+#define ferry_drop_as(P, h) P##_drop_at((h), FERRY_SITE)
+#define ferry_check_as(P, h) P##_check(h)
+
 #ifdef __cplusplus
 }
 #endif
