@@ -334,6 +334,26 @@ END_TEST
 
 /* Freed slots are quarantined: handles made right after a drop do not reuse
  * the slot, so a double drop still tells the whole story ("freed by"). */
+/* Failures found outside libferry (the Rust boundary) read like its own. */
+START_TEST(errors_report_error_sets_message_and_applies_policy) {
+    ck_assert_int_eq(ferry_report_error(FERRY_E_PANIC, "fixture_poke", "Rust code panicked: boom"),
+                     FERRY_E_PANIC);
+    ck_assert_str_eq(ferry_last_error(), "FERRY_E_PANIC: fixture_poke: Rust code panicked: boom");
+    ck_assert_int_eq(ferry_report_error(FERRY_E_NULL, NULL, NULL), FERRY_E_NULL);
+    msg_assert_prefix(FERRY_E_NULL, "(unknown operation)");
+
+    capture c;
+    ferry_error_policy old = ferry_set_error_policy(FERRY_POLICY_LOG);
+    capture_begin(&c);
+    ferry_report_error(FERRY_E_TYPE, "rust_fn", "wrong handle");
+    char *err = capture_end(&c);
+    ferry_set_error_policy(old);
+    ck_assert_msg(strstr(err, "ferry: FERRY_E_TYPE: rust_fn: wrong handle") != NULL, "stderr: %s",
+                  err);
+    free(err);
+}
+END_TEST
+
 START_TEST(errors_stale_story_survives_later_creates) {
     fx f;
     fx_init(&f, "e_quarantine", SS, FX_PLAIN);
@@ -445,6 +465,7 @@ int main(void) {
     ADD_CASE(s, errors_env_on_error_abort_and_log, 60);
     ADD_CASE(s, errors_site_macros_name_creating_and_releasing_lines, 30);
     ADD_CASE(s, errors_stale_story_survives_later_creates, 30);
+    ADD_CASE(s, errors_report_error_sets_message_and_applies_policy, 30);
     ADD_CASE(s, errors_at_variants_report_plain_name_and_given_site, 30);
     ADD_CASE(s, errors_message_details_per_status, 30);
     return run_suite(s);

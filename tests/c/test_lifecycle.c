@@ -451,6 +451,47 @@ START_TEST(lifecycle_many_handles_all_distinct) {
 }
 END_TEST
 
+START_TEST(lifecycle_kind_of_every_kind_and_descriptor_copy) {
+    fx f;
+    fx_init(&f, "kind_of", SS, FX_ALL);
+    fx_obj lent;
+    fx_obj_init_lent(&lent, &f, 0);
+    ferry_handle u, s, l, w, le, lm;
+    expect_ok(ferry_box(f.type, fx_new(&f, 0), &u));
+    expect_ok(ferry_share(f.type, fx_new(&f, 0), &s));
+    expect_ok(ferry_local(f.type, fx_new(&f, 0), &l));
+    expect_ok(ferry_downgrade(l, &w));
+    expect_ok(ferry_lend(f.type, &lent, &le));
+    expect_ok(ferry_lend_mut(f.type, &lent, &lm));
+    ferry_handle hs[] = {u, s, l, w, le, lm};
+    ferry_kind want[] = {FERRY_KIND_UNIQUE, FERRY_KIND_SHARED, FERRY_KIND_LOCAL,
+                         FERRY_KIND_WEAK,   FERRY_KIND_LENT,   FERRY_KIND_LENT_MUT};
+    for (int i = 0; i < 6; i++) {
+        ferry_kind k = (ferry_kind)0;
+        expect_ok(ferry_kind_of(hs[i], &k));
+        ck_assert_int_eq(k, want[i]);
+    }
+    ck_assert_int_eq(ferry_kind_of(u, NULL), FERRY_E_NULL);
+    expect_ok(ferry_drop(u));
+    ferry_kind k = (ferry_kind)0;
+    ck_assert_int_eq(ferry_kind_of(u, &k), FERRY_E_STALE);
+    ck_assert_int_eq(k, 0);
+
+    const ferry_type_desc *d = ferry_type_descriptor(f.type);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->name, ferry_type_name(f.type));
+    ck_assert_ptr_eq(d->release, fx_release);
+    ck_assert_uint_eq(d->flags, SS);
+    ck_assert_ptr_null(ferry_type_descriptor(NULL));
+
+    expect_ok(ferry_revoke(le));
+    expect_ok(ferry_revoke(lm));
+    expect_ok(ferry_drop(w));
+    expect_ok(ferry_drop(l));
+    expect_ok(ferry_drop(s));
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("lifecycle");
     ADD_CASE(s, lifecycle_unique_box_borrow_drop_releases_once, 30);
@@ -469,5 +510,6 @@ int main(void) {
     ADD_CASE(s, lifecycle_type_find_unknown_and_null, 30);
     ADD_CASE(s, lifecycle_check_any_type_and_specific_type, 30);
     ADD_CASE(s, lifecycle_many_handles_all_distinct, 30);
+    ADD_CASE(s, lifecycle_kind_of_every_kind_and_descriptor_copy, 30);
     return run_suite(s);
 }
