@@ -30,7 +30,9 @@ impl<E: Into<Error>> IntoStatus for Result<(), E> {
             Ok(()) => Status::OK,
             Err(e) => {
                 let e = e.into();
-                report(e.status, op, &e.message);
+                if !e.recorded {
+                    report(e.status, op, &e.message);
+                }
                 e.status
             }
         }

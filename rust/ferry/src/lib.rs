@@ -12,6 +12,7 @@ mod host;
 mod lend;
 mod site;
 mod status;
+mod strings;
 pub mod sys;
 mod types;
 
@@ -20,6 +21,7 @@ pub use handle::{Handle, Kind, Ref, RefMut};
 pub use host::{Owned, RawRef};
 pub use lend::{lend, lend_mut};
 pub use status::{Error, Result, Status};
+pub use strings::CStrArg;
 pub use types::{autotraits, kind, register_once, Exported, Ownership, TypeRef};
 
 #[doc(hidden)]

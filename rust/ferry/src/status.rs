@@ -59,6 +59,8 @@ impl fmt::Display for Status {
 pub struct Error {
     pub status: Status,
     pub message: String,
+    /// Whether libferry already recorded it (and applied the error policy).
+    pub(crate) recorded: bool,
 }
 
 impl Error {
@@ -67,6 +69,7 @@ impl Error {
         Error {
             status,
             message: message.into(),
+            recorded: false,
         }
     }
 
@@ -78,6 +81,7 @@ impl Error {
         Error {
             status,
             message: message.to_string_lossy().into_owned(),
+            recorded: true,
         }
     }
 }
