@@ -123,15 +123,26 @@ impl<T> Handle<T> {
 impl<T: Exported> Handle<T> {
     /// Whether this is a live handle of `T` usable on this thread.
     pub fn check(self) -> Result<()> {
+        self.checked_type().map(|_| ())
+    }
+
+    /// `T`'s registered type, after checking the handle is a live one of it.
+    /// Operations whose C call takes no type (drop, clone…) check first: a
+    /// live handle's type never changes, and if the handle ends meanwhile
+    /// its generation is stale, so the later call cannot act on another
+    /// object.
+    fn checked_type(self) -> Result<crate::TypeRef> {
         let t = T::ferry_type()?;
         // SAFETY: plain call with a registered type.
-        check(unsafe { sys::ferry_check(self.raw(), t.as_ptr()) })
+        check(unsafe { sys::ferry_check(self.raw(), t.as_ptr()) })?;
+        Ok(t)
     }
 
     /// Ends the handle from Rust (the ledger counts a drop by Rust).
     #[track_caller]
     pub fn drop_handle(self) -> Result<()> {
         let site = site::caller();
+        self.checked_type()?;
         // SAFETY: plain call; libferry checks the handle.
         check(unsafe { sys::ferry_drop_at(self.raw(), sys::FERRY_BY_RUST, site) })
     }
@@ -163,6 +174,7 @@ impl<T: Exported> Handle<T> {
         ) -> sys::ferry_status,
         site: *const std::ffi::c_char,
     ) -> Result<Handle<T>> {
+        self.checked_type()?;
         let mut out = sys::ferry_handle::default();
         // SAFETY: out and site are valid; libferry checks the handle.
         check(unsafe { f(self.raw(), &mut out, site) })?;
@@ -200,7 +212,7 @@ impl<T: Exported> Handle<T> {
 
     /// Takes the unit out after checking the handle is of `kind`.
     fn take_unit(self, want: Kind, site: *const std::ffi::c_char) -> Result<*mut c_void> {
-        let t = T::ferry_type()?;
+        let t = self.checked_type()?;
         let got = self.kind()?;
         if got != want {
             return Err(Error::new(

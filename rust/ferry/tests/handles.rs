@@ -265,6 +265,27 @@ fn host_objects_are_released_once_by_rust() {
 }
 
 #[test]
+fn a_handle_cast_to_another_type_is_refused_and_untouched() {
+    let _g = LOCK.lock().unwrap();
+    let before = POINT_DROPS.load(Ordering::SeqCst);
+    let h = Handle::new(Box::new(Point { x: 5 })).unwrap();
+    let wrong = h.cast::<Counter>();
+    assert_eq!(wrong.drop_handle().unwrap_err().status, Status::TYPE);
+    assert_eq!(wrong.clone_handle().unwrap_err().status, Status::TYPE);
+    let err = wrong
+        .to_arc()
+        .err()
+        .expect("a Point is not an Arc<Counter>");
+    assert_eq!(err.status, Status::TYPE);
+    assert!(
+        err.message.contains("test.Counter") && err.message.contains("test.Point"),
+        "{err}"
+    );
+    assert_eq!(POINT_DROPS.load(Ordering::SeqCst), before);
+    assert_eq!(h.take().unwrap().x, 5);
+}
+
+#[test]
 fn send_and_sync_are_detected() {
     use ferry::autotraits::{NotSend as _, NotSync as _, Probe};
     use std::marker::PhantomData;

@@ -7,7 +7,8 @@ use std::sync::atomic::Ordering;
 #[no_mangle]
 pub extern "C" fn fixture_b_counter_get(h: Handle<Counter>, value: Option<&mut i64>) -> Status {
     boundary(|| {
-        *out(value, "value")? = h.borrow()?.value.load(Ordering::SeqCst);
+        let o = out(value, "value")?;
+        *o = h.borrow()?.value.load(Ordering::SeqCst);
         Ok::<(), Error>(())
     })
 }

@@ -32,7 +32,8 @@ ferry::export!(WordIndex, "wordindex.WordIndex", Boxed);
 #[no_mangle]
 pub extern "C" fn wordindex_new(out_h: Option<&mut Handle<WordIndex>>) -> ferry::Status {
     boundary(|| {
-        *out(out_h, "out")? = Handle::new(Box::<WordIndex>::default())?;
+        let o = out(out_h, "out")?;
+        *o = Handle::new(Box::<WordIndex>::default())?;
         Ok::<(), Error>(())
     })
 }
@@ -56,7 +57,8 @@ pub extern "C" fn wordindex_count(
 ) -> ferry::Status {
     boundary(|| {
         let word = word.to_str("word")?.to_lowercase();
-        *out(count, "count")? = h.borrow()?.counts.get(&word).copied().unwrap_or(0);
+        let o = out(count, "count")?;
+        *o = h.borrow()?.counts.get(&word).copied().unwrap_or(0);
         Ok::<(), Error>(())
     })
 }
@@ -72,12 +74,14 @@ pub extern "C" fn wordindex_stats(
     buf: Option<&mut [u8; 64]>,
 ) -> ferry::Status {
     boundary(|| {
+        // Every out-pointer first: a failed call must change nothing.
+        let (total, distinct) = (out(total, "total")?, out(distinct, "distinct")?);
+        let (top_count, buf) = (out(top_count, "top_count")?, out(buf, "buf")?);
         let index = h.borrow()?;
-        *out(total, "total")? = index.total;
-        *out(distinct, "distinct")? = index.counts.len() as u64;
+        *total = index.total;
+        *distinct = index.counts.len() as u64;
         let (word, n) = index.most_common().unwrap_or(("", 0));
-        *out(top_count, "top_count")? = n;
-        let buf = out(buf, "buf")?;
+        *top_count = n;
         let len = word.len().min(buf.len() - 1);
         buf[..len].copy_from_slice(&word.as_bytes()[..len]);
         buf[len] = 0;
