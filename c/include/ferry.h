@@ -33,6 +33,13 @@ extern "C" {
 /* Which side of the boundary ended a handle, for the ledger. */
 typedef enum ferry_side { FERRY_BY_C = 0, FERRY_BY_RUST = 1 } ferry_side;
 
+/* Lets FERRY_TYPED_HANDLE's helpers go unused without a warning. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FERRY_MAYBE_UNUSED __attribute__((unused))
+#else
+#define FERRY_MAYBE_UNUSED
+#endif
+
 /* Marks the exported functions; libferry builds with hidden visibility. */
 #if defined(__GNUC__) || defined(__clang__)
 #define FERRY_API __attribute__((visibility("default")))
@@ -436,20 +443,20 @@ FERRY_API size_t ferry_report_leaks(FILE *out);
  * (Prefix_type() looks the type up by name, taking the registry lock).
  */
 #define FERRY_TYPED_HANDLE(P, H, NAME)                                                        \
-    static inline ferry_handle P##_untyped(H h)                                               \
+    FERRY_MAYBE_UNUSED static inline ferry_handle P##_untyped(H h)                                               \
     {                                                                                         \
         ferry_handle u;                                                                       \
         u.bits = h.bits;                                                                      \
         return u;                                                                             \
     }                                                                                         \
-    static inline H P##_typed(ferry_handle u)                                                 \
+    FERRY_MAYBE_UNUSED static inline H P##_typed(ferry_handle u)                                                 \
     {                                                                                         \
         H h;                                                                                  \
         h.bits = u.bits;                                                                      \
         return h;                                                                             \
     }                                                                                         \
-    static inline const ferry_type *P##_type(void) { return ferry_type_find(NAME); }         \
-    static inline ferry_status P##_clone_at(H h, H *out, const char *site)                    \
+    FERRY_MAYBE_UNUSED static inline const ferry_type *P##_type(void) { return ferry_type_find(NAME); }         \
+    FERRY_MAYBE_UNUSED static inline ferry_status P##_clone_at(H h, H *out, const char *site)                    \
     {                                                                                         \
         ferry_handle u;                                                                       \
         ferry_status s;                                                                       \
@@ -460,11 +467,11 @@ FERRY_API size_t ferry_report_leaks(FILE *out);
             out->bits = u.bits;                                                               \
         return s;                                                                             \
     }                                                                                         \
-    static inline ferry_status P##_drop_at(H h, const char *site)                             \
+    FERRY_MAYBE_UNUSED static inline ferry_status P##_drop_at(H h, const char *site)                             \
     {                                                                                         \
         return ferry_drop_at(P##_untyped(h), FERRY_BY_C, site);                               \
     }                                                                                         \
-    static inline ferry_status P##_check(H h)                                                 \
+    FERRY_MAYBE_UNUSED static inline ferry_status P##_check(H h)                                                 \
     {                                                                                         \
         const ferry_type *t = P##_type();                                                     \
         return t ? ferry_check(P##_untyped(h), t)                                             \
