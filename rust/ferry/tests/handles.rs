@@ -272,10 +272,7 @@ fn a_handle_cast_to_another_type_is_refused_and_untouched() {
     let wrong = h.cast::<Counter>();
     assert_eq!(wrong.drop_handle().unwrap_err().status, Status::TYPE);
     assert_eq!(wrong.clone_handle().unwrap_err().status, Status::TYPE);
-    let err = wrong
-        .to_arc()
-        .err()
-        .expect("a Point is not an Arc<Counter>");
+    let err = wrong.to_arc().expect_err("a Point is not an Arc<Counter>");
     assert_eq!(err.status, Status::TYPE);
     assert!(
         err.message.contains("test.Counter") && err.message.contains("test.Point"),
