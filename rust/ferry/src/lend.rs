@@ -35,24 +35,15 @@ impl Drop for Revoke<'_> {
     }
 }
 
-/// Lends `value` to C as a handle C may `ferry_borrow` (not drop, take or
-/// clone) while `f` runs. If C still holds a borrow when `f` returns, the
-/// process aborts with the reason: the value is about to go away.
-#[track_caller]
-pub fn lend<T: Exported, R>(value: &T, f: impl FnOnce(Handle<T>) -> R) -> Result<R> {
-    let site = site::caller();
+/// Makes the lent handle with `make`, runs `f`, and revokes on the way out.
+fn scope<T: Exported, R>(
+    site: *const c_char,
+    make: impl FnOnce(*const sys::ferry_type, &mut sys::ferry_handle) -> sys::ferry_status,
+    f: impl FnOnce(Handle<T>) -> R,
+) -> Result<R> {
     let t = T::ferry_type()?;
     let mut out = sys::ferry_handle::default();
-    // SAFETY: value outlives the lend: the Revoke guard ends it before this
-    // function returns or unwinds.
-    check(unsafe {
-        sys::ferry_lend_at(
-            t.as_ptr(),
-            (value as *const T).cast::<c_void>(),
-            &mut out,
-            site,
-        )
-    })?;
+    check(make(t.as_ptr(), &mut out))?;
     let _revoke = Revoke {
         handle: out,
         site,
@@ -61,25 +52,31 @@ pub fn lend<T: Exported, R>(value: &T, f: impl FnOnce(Handle<T>) -> R) -> Result
     Ok(f(Handle::from_raw(out)))
 }
 
+/// Lends `value` to C as a handle C may `ferry_borrow` (not drop, take or
+/// clone) while `f` runs. If C still holds a borrow when `f` returns, the
+/// process aborts with the reason: the value is about to go away.
+#[track_caller]
+pub fn lend<T: Exported, R>(value: &T, f: impl FnOnce(Handle<T>) -> R) -> Result<R> {
+    let site = site::caller();
+    let obj = (value as *const T).cast::<c_void>();
+    // SAFETY: value outlives the lend: scope's Revoke guard ends it before
+    // this function returns or unwinds.
+    scope(
+        site,
+        |t, out| unsafe { sys::ferry_lend_at(t, obj, out, site) },
+        f,
+    )
+}
+
 /// Lends `value` mutably: C may also `ferry_borrow_mut` it while `f` runs.
 #[track_caller]
 pub fn lend_mut<T: Exported, R>(value: &mut T, f: impl FnOnce(Handle<T>) -> R) -> Result<R> {
     let site = site::caller();
-    let t = T::ferry_type()?;
-    let mut out = sys::ferry_handle::default();
+    let obj = (value as *mut T).cast::<c_void>();
     // SAFETY: as in lend; the &mut keeps Rust away from value meanwhile.
-    check(unsafe {
-        sys::ferry_lend_mut_at(
-            t.as_ptr(),
-            (value as *mut T).cast::<c_void>(),
-            &mut out,
-            site,
-        )
-    })?;
-    let _revoke = Revoke {
-        handle: out,
+    scope(
         site,
-        _value: PhantomData,
-    };
-    Ok(f(Handle::from_raw(out)))
+        |t, out| unsafe { sys::ferry_lend_mut_at(t, obj, out, site) },
+        f,
+    )
 }
