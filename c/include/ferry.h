@@ -442,41 +442,41 @@ FERRY_API size_t ferry_report_leaks(FILE *out);
  * check also answers FERRY_E_TYPE when the handle is of another type
  * (Prefix_type() looks the type up by name, taking the registry lock).
  */
-#define FERRY_TYPED_HANDLE(P, H, NAME)                                                        \
-    FERRY_MAYBE_UNUSED static inline ferry_handle P##_untyped(H h)                                               \
-    {                                                                                         \
-        ferry_handle u;                                                                       \
-        u.bits = h.bits;                                                                      \
-        return u;                                                                             \
-    }                                                                                         \
-    FERRY_MAYBE_UNUSED static inline H P##_typed(ferry_handle u)                                                 \
-    {                                                                                         \
-        H h;                                                                                  \
-        h.bits = u.bits;                                                                      \
-        return h;                                                                             \
-    }                                                                                         \
-    FERRY_MAYBE_UNUSED static inline const ferry_type *P##_type(void) { return ferry_type_find(NAME); }         \
-    FERRY_MAYBE_UNUSED static inline ferry_status P##_clone_at(H h, H *out, const char *site)                    \
-    {                                                                                         \
-        ferry_handle u;                                                                       \
-        ferry_status s;                                                                       \
-        if (!out)                                                                             \
-            return ferry_clone_at(P##_untyped(h), (ferry_handle *)0, site);                   \
-        s = ferry_clone_at(P##_untyped(h), &u, site);                                         \
-        if (s == FERRY_OK)                                                                    \
-            out->bits = u.bits;                                                               \
-        return s;                                                                             \
-    }                                                                                         \
-    FERRY_MAYBE_UNUSED static inline ferry_status P##_drop_at(H h, const char *site)                             \
-    {                                                                                         \
-        return ferry_drop_at(P##_untyped(h), FERRY_BY_C, site);                               \
-    }                                                                                         \
-    FERRY_MAYBE_UNUSED static inline ferry_status P##_check(H h)                                                 \
-    {                                                                                         \
-        const ferry_type *t = P##_type();                                                     \
-        return t ? ferry_check(P##_untyped(h), t)                                             \
-                 : ferry_report_error(FERRY_E_TYPE, "ferry_check", "type " NAME               \
-                                                                   " is not registered");     \
+#define FERRY_TYPED_HANDLE(P, H, NAME)                                                             \
+    FERRY_MAYBE_UNUSED static inline ferry_handle P##_untyped(H h)                                 \
+    {                                                                                              \
+        ferry_handle u;                                                                            \
+        u.bits = h.bits;                                                                           \
+        return u;                                                                                  \
+    }                                                                                              \
+    FERRY_MAYBE_UNUSED static inline H P##_typed(ferry_handle u)                                   \
+    {                                                                                              \
+        H h;                                                                                       \
+        h.bits = u.bits;                                                                           \
+        return h;                                                                                  \
+    }                                                                                              \
+    FERRY_MAYBE_UNUSED static inline const ferry_type *P##_type(void) { return ferry_type_find(NAME); } \
+    FERRY_MAYBE_UNUSED static inline ferry_status P##_clone_at(H h, H *out, const char *site)      \
+    {                                                                                              \
+        ferry_handle u;                                                                            \
+        ferry_status s;                                                                            \
+        if (!out)                                                                                  \
+            return ferry_clone_at(P##_untyped(h), (ferry_handle *)0, site);                        \
+        s = ferry_clone_at(P##_untyped(h), &u, site);                                              \
+        if (s == FERRY_OK)                                                                         \
+            out->bits = u.bits;                                                                    \
+        return s;                                                                                  \
+    }                                                                                              \
+    FERRY_MAYBE_UNUSED static inline ferry_status P##_drop_at(H h, const char *site)               \
+    {                                                                                              \
+        return ferry_drop_at(P##_untyped(h), FERRY_BY_C, site);                                    \
+    }                                                                                              \
+    FERRY_MAYBE_UNUSED static inline ferry_status P##_check(H h)                                   \
+    {                                                                                              \
+        const ferry_type *t = P##_type();                                                          \
+        return t ? ferry_check(P##_untyped(h), t)                                                  \
+                 : ferry_report_error(FERRY_E_TYPE, "ferry_check", "type " NAME                    \
+                                                                   " is not registered");          \
     }
 
 #define ferry_clone_as(P, h, out) P##_clone_at((h), (out), FERRY_SITE)
