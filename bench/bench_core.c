@@ -130,7 +130,10 @@ static double now_ns(void)
 /* ------------------------------------------------------------------------ */
 
 /* A unique object that is never freed: release does nothing. */
-static void noop_release(void *obj) { (void)obj; }
+static void noop_release(void *obj)
+{
+    (void)obj;
+}
 
 /* A shared object with an Arc-like count (relaxed increment, release
  * decrement; the count never reaches zero here, so no acquire fence). */
@@ -506,7 +509,10 @@ static void register_types(void)
 }
 
 /* The slot index of a handle (documented bit layout: tag 8 | gen 28 | index 28). */
-static uint32_t slot_index(ferry_handle h) { return (uint32_t)(h.bits & ((1u << 28) - 1)); }
+static uint32_t slot_index(ferry_handle h)
+{
+    return (uint32_t)(h.bits & ((1u << 28) - 1));
+}
 
 /* Handles kept alive during the timed sections, so that slots the benches
  * use are far apart (48-byte slots: neighbours share cache lines). */
@@ -793,8 +799,9 @@ int main(int argc, char **argv)
     emit("| borrow+unborrow (unique, Send+Sync) | %.1f | CAS increment + fetch_sub | %.1f | "
          "%.2fx | <= 1.5x | %s |\n",
          borrow1, fborrow1, borrow1 / fborrow1,
-         verdict(borrow1 / fborrow1 <= 1.5, "borrow+unborrow: %.2fx the floor (%.1f vs %.1f ns), "
-                                            "target <= 1.5x",
+         verdict(borrow1 / fborrow1 <= 1.5,
+                 "borrow+unborrow: %.2fx the floor (%.1f vs %.1f ns), "
+                 "target <= 1.5x",
                  borrow1 / fborrow1, borrow1, fborrow1));
     emit("| box+drop (no-op release) | %.1f | malloc(32) + free | %.1f | %.2fx | <= 1.0x | %s |\n",
          box1, fbox1, box1 / fbox1,
@@ -885,8 +892,7 @@ int main(int argc, char **argv)
         bench bb = {"2T shared borrow+unborrow", loop_borrow, {&w[0], &w[1]}, 2, 0};
         bench fb = {"2T shared floor CAS+fetch_sub", loop_floor_borrow, {&w[0], &w[1]}, 2, 0};
         bench cl = {"2T shared clone+drop", loop_clone, {&w[2], &w[3]}, 2, 0};
-        bench fc = {"2T shared floor fetch_add+fetch_sub", loop_floor_clone, {&w[2], &w[3]}, 2,
-                    0};
+        bench fc = {"2T shared floor fetch_add+fetch_sub", loop_floor_clone, {&w[2], &w[3]}, 2, 0};
         bench *p1[2] = {&bb, &fb}, *p2[2] = {&cl, &fc};
         measure(p1, 2, &sh[0], &shlow[0]);
         measure(p2, 2, &sh[2], &shlow[2]);

@@ -60,22 +60,22 @@ typedef enum ferry_side { FERRY_BY_C = 0, FERRY_BY_RUST = 1 } ferry_side;
  * X(name, value, description): the one list that the enum, ferry_status_name
  * and the messages are generated from, so they never drift apart.
  */
-#define FERRY_STATUS_LIST(X)                                                         \
-    X(FERRY_OK, 0, "success")                                                        \
-    X(FERRY_E_NULL, 1, "null handle or null pointer argument")                       \
-    X(FERRY_E_INVALID, 2, "bits never issued by this handle table")                  \
-    X(FERRY_E_STALE, 3, "handle already dropped, taken or revoked")                  \
-    X(FERRY_E_TYPE, 4, "handle of another type than the one expected")               \
-    X(FERRY_E_KIND, 5, "operation the handle's kind does not allow")                 \
-    X(FERRY_E_BORROWED, 6, "conflicting or missing borrow")                          \
-    X(FERRY_E_THREAD, 7, "object used from a thread it may not be used on")          \
-    X(FERRY_E_EXPIRED, 8, "weak handle whose object is gone")                        \
-    X(FERRY_E_PANIC, 9, "Rust code panicked behind the boundary")                    \
-    X(FERRY_E_NOMEM, 10, "out of memory")                                            \
-    X(FERRY_E_LIMIT, 11, "a fixed limit of the table was reached")                   \
-    X(FERRY_E_BUSY, 12, "plugin still has live objects")                             \
-    X(FERRY_E_ABI, 13, "ABI version mismatch")                                       \
-    X(FERRY_E_LOAD, 14, "plugin could not be loaded")                                \
+#define FERRY_STATUS_LIST(X)                                                                       \
+    X(FERRY_OK, 0, "success")                                                                      \
+    X(FERRY_E_NULL, 1, "null handle or null pointer argument")                                     \
+    X(FERRY_E_INVALID, 2, "bits never issued by this handle table")                                \
+    X(FERRY_E_STALE, 3, "handle already dropped, taken or revoked")                                \
+    X(FERRY_E_TYPE, 4, "handle of another type than the one expected")                             \
+    X(FERRY_E_KIND, 5, "operation the handle's kind does not allow")                               \
+    X(FERRY_E_BORROWED, 6, "conflicting or missing borrow")                                        \
+    X(FERRY_E_THREAD, 7, "object used from a thread it may not be used on")                        \
+    X(FERRY_E_EXPIRED, 8, "weak handle whose object is gone")                                      \
+    X(FERRY_E_PANIC, 9, "Rust code panicked behind the boundary")                                  \
+    X(FERRY_E_NOMEM, 10, "out of memory")                                                          \
+    X(FERRY_E_LIMIT, 11, "a fixed limit of the table was reached")                                 \
+    X(FERRY_E_BUSY, 12, "plugin still has live objects")                                           \
+    X(FERRY_E_ABI, 13, "ABI version mismatch")                                                     \
+    X(FERRY_E_LOAD, 14, "plugin could not be loaded")                                              \
     X(FERRY_E_SIGNATURE, 15, "arguments do not match the signature")
 
 typedef enum ferry_status {
@@ -140,11 +140,11 @@ typedef struct ferry_handle {
 
 /* The kind of ownership a handle carries (DESIGN.md § Handles). */
 typedef enum ferry_kind {
-    FERRY_KIND_UNIQUE = 1, /* Box<T>: sole owner */
-    FERRY_KIND_SHARED = 2, /* Arc<T>: one strong reference */
-    FERRY_KIND_LOCAL = 3,  /* Rc<T>: shared, pinned to the creating thread */
-    FERRY_KIND_WEAK = 4,   /* Weak<T>: upgrade or FERRY_E_EXPIRED */
-    FERRY_KIND_LENT = 5,   /* &T: borrow only, until revoked */
+    FERRY_KIND_UNIQUE = 1,  /* Box<T>: sole owner */
+    FERRY_KIND_SHARED = 2,  /* Arc<T>: one strong reference */
+    FERRY_KIND_LOCAL = 3,   /* Rc<T>: shared, pinned to the creating thread */
+    FERRY_KIND_WEAK = 4,    /* Weak<T>: upgrade or FERRY_E_EXPIRED */
+    FERRY_KIND_LENT = 5,    /* &T: borrow only, until revoked */
     FERRY_KIND_LENT_MUT = 6 /* &mut T: borrow or borrow_mut, until revoked */
 } ferry_kind;
 
@@ -226,15 +226,18 @@ FERRY_API const ferry_type_desc *ferry_type_descriptor(const ferry_type *t);
 
 /* Unique (Box): the handle owns obj; drop calls t's release once. */
 FERRY_API ferry_status ferry_box(const ferry_type *t, void *obj, ferry_handle *out);
-FERRY_API ferry_status ferry_box_at(const ferry_type *t, void *obj, ferry_handle *out, const char *site);
+FERRY_API ferry_status ferry_box_at(const ferry_type *t, void *obj, ferry_handle *out,
+                                    const char *site);
 
 /* Shared (Arc): obj is one strong unit; clone needs t's retain. */
 FERRY_API ferry_status ferry_share(const ferry_type *t, void *obj, ferry_handle *out);
-FERRY_API ferry_status ferry_share_at(const ferry_type *t, void *obj, ferry_handle *out, const char *site);
+FERRY_API ferry_status ferry_share_at(const ferry_type *t, void *obj, ferry_handle *out,
+                                      const char *site);
 
 /* Local (Rc): like shared, but every use must come from the calling thread. */
 FERRY_API ferry_status ferry_local(const ferry_type *t, void *obj, ferry_handle *out);
-FERRY_API ferry_status ferry_local_at(const ferry_type *t, void *obj, ferry_handle *out, const char *site);
+FERRY_API ferry_status ferry_local_at(const ferry_type *t, void *obj, ferry_handle *out,
+                                      const char *site);
 
 /*
  * Lent (&T / &mut T): the handle owns nothing. The caller keeps obj and
@@ -243,10 +246,10 @@ FERRY_API ferry_status ferry_local_at(const ferry_type *t, void *obj, ferry_hand
  */
 FERRY_API ferry_status ferry_lend(const ferry_type *t, const void *obj, ferry_handle *out);
 FERRY_API ferry_status ferry_lend_at(const ferry_type *t, const void *obj, ferry_handle *out,
-                           const char *site);
+                                     const char *site);
 FERRY_API ferry_status ferry_lend_mut(const ferry_type *t, void *obj, ferry_handle *out);
 FERRY_API ferry_status ferry_lend_mut_at(const ferry_type *t, void *obj, ferry_handle *out,
-                               const char *site);
+                                         const char *site);
 
 /*
  * Ends a lend: afterwards the handle is stale and the lender may free obj.
@@ -263,12 +266,11 @@ FERRY_API ferry_status ferry_revoke_at(ferry_handle h, ferry_side by, const char
 /* ------------------------------------------------------------------------ */
 /*
  * Statuses every function taking a handle can return: FERRY_E_NULL (null
- * handle, out-pointer, or type where one is required), FERRY_E_INVALID (bits this table never issued),
- * FERRY_E_STALE (dropped, taken or revoked), FERRY_E_THREAD (a pinned handle
- * used from another thread than the one that made it: a local handle and its
- * weak handles, any handle of a type without FERRY_SEND, and a shared, weak
- * or lent handle of a type without FERRY_SYNC), FERRY_E_NOMEM (the calling
- * thread's state or ledger counters cannot be allocated).
+ * handle, out-pointer, or type where one is required), FERRY_E_INVALID (bits this table never
+ * issued), FERRY_E_STALE (dropped, taken or revoked), FERRY_E_THREAD (a pinned handle used from
+ * another thread than the one that made it: a local handle and its weak handles, any handle of a
+ * type without FERRY_SEND, and a shared, weak or lent handle of a type without FERRY_SYNC),
+ * FERRY_E_NOMEM (the calling thread's state or ledger counters cannot be allocated).
  */
 
 /*
@@ -314,7 +316,8 @@ FERRY_API ferry_status ferry_drop_at(ferry_handle h, ferry_side by, const char *
  * FERRY_E_BORROWED.
  */
 FERRY_API ferry_status ferry_take(ferry_handle h, const ferry_type *t, void **obj);
-FERRY_API ferry_status ferry_take_at(ferry_handle h, const ferry_type *t, void **obj, const char *site);
+FERRY_API ferry_status ferry_take_at(ferry_handle h, const ferry_type *t, void **obj,
+                                     const char *site);
 
 /*
  * Borrows the object: *obj stays valid until the matching ferry_unborrow;
@@ -455,7 +458,10 @@ FERRY_API size_t ferry_report_leaks(FILE *out);
         h.bits = u.bits;                                                                           \
         return h;                                                                                  \
     }                                                                                              \
-    FERRY_MAYBE_UNUSED static inline const ferry_type *P##_type(void) { return ferry_type_find(NAME); } \
+    FERRY_MAYBE_UNUSED static inline const ferry_type *P##_type(void)                              \
+    {                                                                                              \
+        return ferry_type_find(NAME);                                                              \
+    }                                                                                              \
     FERRY_MAYBE_UNUSED static inline ferry_status P##_clone_at(H h, H *out, const char *site)      \
     {                                                                                              \
         ferry_handle u;                                                                            \
@@ -475,8 +481,8 @@ FERRY_API size_t ferry_report_leaks(FILE *out);
     {                                                                                              \
         const ferry_type *t = P##_type();                                                          \
         return t ? ferry_check(P##_untyped(h), t)                                                  \
-                 : ferry_report_error(FERRY_E_TYPE, "ferry_check", "type " NAME                    \
-                                                                   " is not registered");          \
+                 : ferry_report_error(FERRY_E_TYPE, "ferry_check",                                 \
+                                      "type " NAME " is not registered");                          \
     }
 
 #define ferry_clone_as(P, h, out) P##_clone_at((h), (out), FERRY_SITE)

@@ -16,8 +16,8 @@ static _Atomic int policy = FERRY_POLICY_RETURN;
 const char *ferry_status_name(ferry_status s)
 {
     switch (s) {
-#define FERRY_X_NAME(name, value, text)                                                        \
-    case name:                                                                                 \
+#define FERRY_X_NAME(name, value, text)                                                            \
+    case name:                                                                                     \
         return #name;
         FERRY_STATUS_LIST(FERRY_X_NAME)
 #undef FERRY_X_NAME
@@ -28,8 +28,8 @@ const char *ferry_status_name(ferry_status s)
 const char *ferry_status_text(ferry_status s)
 {
     switch (s) {
-#define FERRY_X_TEXT(name, value, text)                                                        \
-    case name:                                                                                 \
+#define FERRY_X_TEXT(name, value, text)                                                            \
+    case name:                                                                                     \
         return text;
         FERRY_STATUS_LIST(FERRY_X_TEXT)
 #undef FERRY_X_TEXT
@@ -57,9 +57,15 @@ const char *ferry__kind_name(unsigned kind)
     return "unknown";
 }
 
-const char *ferry_kind_name(ferry_kind k) { return ferry__kind_name((unsigned)k); }
+const char *ferry_kind_name(ferry_kind k)
+{
+    return ferry__kind_name((unsigned)k);
+}
 
-const char *ferry_last_error(void) { return last_message; }
+const char *ferry_last_error(void)
+{
+    return last_message;
+}
 
 ferry_status ferry_report_error(ferry_status s, const char *op, const char *message)
 {
@@ -98,7 +104,8 @@ static void vappend(char *buf, size_t *len, const char *fmt, va_list ap)
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static void append(char *buf, size_t *len, const char *fmt, ...)
+static void
+append(char *buf, size_t *len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -110,7 +117,8 @@ static void append(char *buf, size_t *len, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static void detail(char *buf, size_t *len, bool *first, const char *fmt, ...)
+static void
+detail(char *buf, size_t *len, bool *first, const char *fmt, ...)
 {
     append(buf, len, "%s", *first ? "; " : ", ");
     *first = false;

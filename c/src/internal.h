@@ -41,7 +41,10 @@ static inline ferry_handle ferry__handle_make(uint32_t tag, uint32_t gen, uint32
     ferry_handle h = {((uint64_t)tag << 56) | ((uint64_t)gen << FERRY__INDEX_BITS) | index};
     return h;
 }
-static inline uint32_t ferry__handle_tag(ferry_handle h) { return (uint32_t)(h.bits >> 56); }
+static inline uint32_t ferry__handle_tag(ferry_handle h)
+{
+    return (uint32_t)(h.bits >> 56);
+}
 static inline uint32_t ferry__handle_gen(ferry_handle h)
 {
     return (uint32_t)(h.bits >> FERRY__INDEX_BITS) & FERRY__GEN_MAX;
@@ -75,7 +78,10 @@ enum {
     FERRY__WEAK_LOCAL = 7 /* a weak unit of a local (Rc) object */
 };
 
-static inline uint32_t ferry__state_gen(uint64_t s) { return (uint32_t)(s >> FERRY__GEN_SHIFT); }
+static inline uint32_t ferry__state_gen(uint64_t s)
+{
+    return (uint32_t)(s >> FERRY__GEN_SHIFT);
+}
 static inline unsigned ferry__state_kind(uint64_t s)
 {
     return (unsigned)((s & FERRY__KIND_MASK) >> FERRY__KIND_SHIFT);
@@ -84,7 +90,10 @@ static inline uint64_t ferry__state_make(uint32_t gen, unsigned kind)
 {
     return ((uint64_t)gen << FERRY__GEN_SHIFT) | ((uint64_t)kind << FERRY__KIND_SHIFT);
 }
-static inline uint32_t ferry__state_borrows(uint64_t s) { return (uint32_t)(s & FERRY__BORROW_MASK); }
+static inline uint32_t ferry__state_borrows(uint64_t s)
+{
+    return (uint32_t)(s & FERRY__BORROW_MASK);
+}
 
 /* A freed slot keeps its last kind in the (now unused) borrow bits, so a
  * message about a stale handle can still name it. */
@@ -92,7 +101,10 @@ static inline uint64_t ferry__state_freed(uint32_t gen, unsigned last_kind)
 {
     return ferry__state_make(gen, FERRY__FREE) | last_kind;
 }
-static inline unsigned ferry__state_freed_kind(uint64_t s) { return (unsigned)(s & 7); }
+static inline unsigned ferry__state_freed_kind(uint64_t s)
+{
+    return (unsigned)(s & 7);
+}
 
 /*
  * One slot: 48 bytes, so a million live handles cost 48 MB.
@@ -104,13 +116,13 @@ static inline unsigned ferry__state_freed_kind(uint64_t s) { return (unsigned)(s
  */
 typedef struct ferry__slot {
     _Atomic uint64_t state;
-    void *obj;                           /* the unit; stable while live */
-    _Atomic(const char *) created_at;    /* site strings, static storage */
+    void *obj;                        /* the unit; stable while live */
+    _Atomic(const char *) created_at; /* site strings, static storage */
     _Atomic(const char *) released_at;
-    _Atomic uint32_t type_id;            /* kept after release for messages */
-    _Atomic uint32_t thread;             /* pinned: owner; !Sync: current borrower */
-    _Atomic uint32_t last_thread;        /* for handoff counting */
-    _Atomic uint32_t next_free;          /* free-list link (index + 1) */
+    _Atomic uint32_t type_id;     /* kept after release for messages */
+    _Atomic uint32_t thread;      /* pinned: owner; !Sync: current borrower */
+    _Atomic uint32_t last_thread; /* for handoff counting */
+    _Atomic uint32_t next_free;   /* free-list link (index + 1) */
 } ferry__slot;
 
 _Static_assert(sizeof(ferry__slot) == 48, "a slot must stay 48 bytes (docs/design.md)");
@@ -122,7 +134,6 @@ struct ferry_type {
     uint32_t id;          /* 1-based index into the registry */
     char name[256];
 };
-
 
 #define FERRY__MAX_TYPES 65535u
 extern FERRY_HIDDEN _Atomic(const ferry_type *) ferry__types[FERRY__MAX_TYPES + 1]; /* [0] unused */
@@ -212,8 +223,8 @@ ferry__ledger_row *ferry__ledger_row_slow(ferry__thread *self, uint32_t type_id)
 
 static inline ferry__ledger_row *ferry__ledger_row_of(ferry__thread *self, uint32_t type_id)
 {
-    ferry__ledger_row *page = atomic_load_explicit(&self->pages[type_id / FERRY__LEDGER_PAGE],
-                                                   memory_order_relaxed);
+    ferry__ledger_row *page =
+        atomic_load_explicit(&self->pages[type_id / FERRY__LEDGER_PAGE], memory_order_relaxed);
     if (FERRY_LIKELY(page != NULL))
         return &page[type_id % FERRY__LEDGER_PAGE];
     return ferry__ledger_row_slow(self, type_id);
@@ -290,18 +301,18 @@ extern FERRY_HIDDEN _Atomic(ferry__slot *) ferry__chunks[FERRY__CHUNK_COUNT];
 /* The slot at index, or NULL when the index was never allocated. */
 static inline ferry__slot *ferry__slot_at(uint32_t index)
 {
-    ferry__slot *chunk = atomic_load_explicit(&ferry__chunks[(index >> FERRY__CHUNK_BITS) &
-                                                             (FERRY__CHUNK_COUNT - 1)],
-                                              memory_order_acquire);
+    ferry__slot *chunk = atomic_load_explicit(
+        &ferry__chunks[(index >> FERRY__CHUNK_BITS) & (FERRY__CHUNK_COUNT - 1)],
+        memory_order_acquire);
     return chunk ? &chunk[index & (FERRY__CHUNK_SLOTS - 1)] : NULL;
 }
 
 /* The slot at an index this table has handed out (its chunk exists). */
 static inline ferry__slot *ferry__slot_issued(uint32_t index)
 {
-    ferry__slot *chunk = atomic_load_explicit(&ferry__chunks[(index >> FERRY__CHUNK_BITS) &
-                                                             (FERRY__CHUNK_COUNT - 1)],
-                                              memory_order_acquire);
+    ferry__slot *chunk = atomic_load_explicit(
+        &ferry__chunks[(index >> FERRY__CHUNK_BITS) & (FERRY__CHUNK_COUNT - 1)],
+        memory_order_acquire);
     return &chunk[index & (FERRY__CHUNK_SLOTS - 1)];
 }
 

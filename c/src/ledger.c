@@ -61,8 +61,8 @@ static void fold_row(ferry__ledger_row *to, const ferry__ledger_row *from)
                               atomic_load_explicit(&to->c[c], memory_order_relaxed) +
                                   atomic_load_explicit(&from->c[c], memory_order_relaxed),
                               memory_order_relaxed);
-    int64_t peak = peak_to + min_from > peak_from + min_to ? peak_to + min_from
-                                                           : peak_from + min_to;
+    int64_t peak =
+        peak_to + min_from > peak_from + min_to ? peak_to + min_from : peak_from + min_to;
     atomic_store_explicit(&to->c[FERRY__C_PEAK_BALANCE], (uint64_t)(peak > 0 ? peak : 0),
                           memory_order_relaxed);
     atomic_store_explicit(&to->c[FERRY__C_MIN_BALANCE], (uint64_t)(min_to + min_from),
@@ -125,7 +125,8 @@ static void sum_thread(ferry__thread *t, void *arg)
         return;
     for (int c = 0; c < FERRY__C_PEAK_BALANCE; c++)
         ctx->c[c] += atomic_load_explicit(&r->c[c], memory_order_relaxed);
-    int64_t peak = load_signed(r, FERRY__C_PEAK_BALANCE), min = load_signed(r, FERRY__C_MIN_BALANCE);
+    int64_t peak = load_signed(r, FERRY__C_PEAK_BALANCE),
+            min = load_signed(r, FERRY__C_MIN_BALANCE);
     ctx->sum_of_minima += min;
     if (peak - min > ctx->best_peak_over_min)
         ctx->best_peak_over_min = peak - min;
@@ -154,9 +155,9 @@ static void ledger_sum(uint32_t id, ferry_counts *out)
     if (bound > (int64_t)best)
         best = (uint64_t)bound;
     uint64_t seen = atomic_load_explicit(&peak_seen[id], memory_order_relaxed);
-    while (seen < best && !atomic_compare_exchange_weak_explicit(&peak_seen[id], &seen, best,
-                                                                 memory_order_relaxed,
-                                                                 memory_order_relaxed))
+    while (seen < best &&
+           !atomic_compare_exchange_weak_explicit(&peak_seen[id], &seen, best, memory_order_relaxed,
+                                                  memory_order_relaxed))
         ;
     out->peak_live = seen > best ? seen : best;
 }

@@ -43,12 +43,11 @@ static inline ferry_status ferry__resolve(const char *op, ferry_handle h, const 
                     ferry__type_by_id(atomic_load_explicit(&slot->type_id, memory_order_acquire));
                 uint32_t owner = atomic_load_explicit(&slot->thread, memory_order_acquire);
                 uint64_t again = atomic_load_explicit(&slot->state, memory_order_acquire);
-                if (FERRY_LIKELY(((again ^ s) >> FERRY__KIND_SHIFT) == 0 && type &&
-                    (!t || t == type) &&
-                                 (owner == self->id ||
-                                  !ferry__kind_pinned(kind, type->desc.flags)))) {
-                    *lk = (ferry__lookup){
-                        .slot = slot, .state = again, .type = type, .index = index};
+                if (FERRY_LIKELY(
+                        ((again ^ s) >> FERRY__KIND_SHIFT) == 0 && type && (!t || t == type) &&
+                        (owner == self->id || !ferry__kind_pinned(kind, type->desc.flags)))) {
+                    *lk =
+                        (ferry__lookup){.slot = slot, .state = again, .type = type, .index = index};
                     return FERRY_OK;
                 }
             }
@@ -56,7 +55,6 @@ static inline ferry_status ferry__resolve(const char *op, ferry_handle h, const 
     }
     return ferry__resolve_slow(op, h, t, self, lk);
 }
-
 
 /* Fills a message subject from a lookup. */
 void ferry__subject_of(const ferry__lookup *lk, ferry_handle h, ferry__subject *subj);
@@ -79,8 +77,8 @@ ferry_status ferry__fail_borrowed(const char *op, const ferry__lookup *lk, ferry
  * until the publish.
  * ferry__reserve fails with FERRY_E_NOMEM or FERRY_E_LIMIT, recording op.
  */
-ferry_status ferry__reserve(const char *op, ferry__thread *self, const ferry_type *t,
-                            unsigned kind, uint32_t *index);
+ferry_status ferry__reserve(const char *op, ferry__thread *self, const ferry_type *t, unsigned kind,
+                            uint32_t *index);
 void ferry__unreserve(ferry__thread *self, uint32_t index);
 ferry_handle ferry__publish_reserved(ferry__thread *self, uint32_t index, const ferry_type *t,
                                      unsigned kind, void *obj, const char *site);
@@ -113,8 +111,8 @@ static inline bool ferry__state_busy(uint64_t s)
  * disposes of the unit and counts the end.
  */
 ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, unsigned allowed_kinds,
-                        const char *what, const char *site, ferry__thread *self,
-                        ferry__lookup *lk, void **obj);
+                        const char *what, const char *site, ferry__thread *self, ferry__lookup *lk,
+                        void **obj);
 
 #define FERRY__KIND_BIT(k) (1u << (k))
 

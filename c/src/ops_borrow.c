@@ -9,9 +9,9 @@
  */
 #include "ops.h"
 
-#define BORROWABLE                                                                             \
-    (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_SHARED) |                 \
-     FERRY__KIND_BIT(FERRY_KIND_LOCAL) | FERRY__KIND_BIT(FERRY_KIND_LENT) |                    \
+#define BORROWABLE                                                                                 \
+    (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_SHARED) |                     \
+     FERRY__KIND_BIT(FERRY_KIND_LOCAL) | FERRY__KIND_BIT(FERRY_KIND_LENT) |                        \
      FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
 #define BORROWABLE_MUT (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
 
@@ -115,8 +115,8 @@ static ferry_status borrow_slow(const char *op, ferry_handle h, const ferry_type
 }
 
 /* The fast path shared by borrow and borrow_mut; falls back to the slow one. */
-static FERRY_INLINE ferry_status borrow(const char *op, ferry_handle h, const ferry_type *t, void **obj,
-                                  bool exclusive)
+static FERRY_INLINE ferry_status borrow(const char *op, ferry_handle h, const ferry_type *t,
+                                        void **obj, bool exclusive)
 {
     ferry__thread *self = ferry__self_tls;
     ferry__ledger_row *row;
@@ -126,8 +126,8 @@ static FERRY_INLINE ferry_status borrow(const char *op, ferry_handle h, const fe
         uint32_t gen = ferry__handle_gen(h);
         unsigned allowed = exclusive ? BORROWABLE_MUT : BORROWABLE;
         uint64_t s = slot ? atomic_load_explicit(&slot->state, memory_order_acquire) : 0;
-        while (slot && ferry__state_gen(s) == gen && (allowed & FERRY__KIND_BIT(ferry__state_kind(s))) &&
-               !(s & FERRY__EXCL) &&
+        while (slot && ferry__state_gen(s) == gen &&
+               (allowed & FERRY__KIND_BIT(ferry__state_kind(s))) && !(s & FERRY__EXCL) &&
                (exclusive ? ferry__state_borrows(s) == 0
                           : ferry__state_borrows(s) < FERRY__BORROW_MASK) &&
                atomic_load_explicit(&slot->type_id, memory_order_acquire) == t->id &&
@@ -170,7 +170,8 @@ static FERRY_COLD ferry_status unborrow_slow(ferry_handle h)
         if (!(lk.state & FERRY__EXCL) && ferry__state_borrows(lk.state) == 0) {
             ferry__subject subj;
             ferry__subject_of(&lk, h, &subj);
-            return ferry__fail(FERRY_E_BORROWED, op, &subj, "no borrow of the handle is outstanding");
+            return ferry__fail(FERRY_E_BORROWED, op, &subj,
+                               "no borrow of the handle is outstanding");
         }
         unsigned kind = ferry__state_kind(lk.state);
         bool claim = needs_claim(kind, lk.type->desc.flags, (lk.state & FERRY__EXCL) != 0);

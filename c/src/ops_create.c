@@ -52,8 +52,7 @@ ferry_status ferry_lend_at(const ferry_type *t, const void *obj, ferry_handle *o
     return create("ferry_lend", t, obj, FERRY_KIND_LENT, out, site);
 }
 
-ferry_status ferry_lend_mut_at(const ferry_type *t, void *obj, ferry_handle *out,
-                               const char *site)
+ferry_status ferry_lend_mut_at(const ferry_type *t, void *obj, ferry_handle *out, const char *site)
 {
     return create("ferry_lend_mut", t, obj, FERRY_KIND_LENT_MUT, out, site);
 }
@@ -84,9 +83,18 @@ ferry_status ferry_lend_mut(const ferry_type *t, void *obj, ferry_handle *out)
 }
 
 /* The type functions one derive operation calls. */
-static void *clone_unit(const ferry_type *t, void *obj) { return t->desc.retain(obj); }
-static void *downgrade_unit(const ferry_type *t, void *obj) { return t->desc.downgrade(obj); }
-static void *upgrade_unit(const ferry_type *t, void *weak) { return t->desc.upgrade(weak); }
+static void *clone_unit(const ferry_type *t, void *obj)
+{
+    return t->desc.retain(obj);
+}
+static void *downgrade_unit(const ferry_type *t, void *obj)
+{
+    return t->desc.downgrade(obj);
+}
+static void *upgrade_unit(const ferry_type *t, void *weak)
+{
+    return t->desc.upgrade(weak);
+}
 
 /* What a derive operation needs from the source handle and the type. */
 typedef struct derive_rule {
@@ -94,8 +102,8 @@ typedef struct derive_rule {
     unsigned from_kinds;   /* kinds it applies to */
     const char *kind_what; /* "a <kind> handle cannot <kind_what>" */
     void *(*make_unit)(const ferry_type *t, void *obj);
-    const char *missing;   /* the message when the type lacks make_unit */
-    ferry_status on_null;  /* status when make_unit returns NULL */
+    const char *missing;  /* the message when the type lacks make_unit */
+    ferry_status on_null; /* status when make_unit returns NULL */
     unsigned to_kind, to_kind_local;
     int counter; /* ledger counter of the new handle */
 } derive_rule;
@@ -202,7 +210,10 @@ ferry_status ferry_upgrade_at(ferry_handle weak, ferry_handle *out, const char *
 {
     return derive(&upgrade_rule, weak, out, site);
 }
-ferry_status ferry_clone(ferry_handle h, ferry_handle *out) { return derive(&clone_rule, h, out, NULL); }
+ferry_status ferry_clone(ferry_handle h, ferry_handle *out)
+{
+    return derive(&clone_rule, h, out, NULL);
+}
 ferry_status ferry_downgrade(ferry_handle h, ferry_handle *out)
 {
     return derive(&downgrade_rule, h, out, NULL);

@@ -4,9 +4,9 @@
  */
 #include "ops.h"
 
-#define OWNING_KINDS                                                                           \
-    (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_SHARED) |                 \
-     FERRY__KIND_BIT(FERRY_KIND_LOCAL) | FERRY__KIND_BIT(FERRY_KIND_WEAK) |                    \
+#define OWNING_KINDS                                                                               \
+    (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_SHARED) |                     \
+     FERRY__KIND_BIT(FERRY_KIND_LOCAL) | FERRY__KIND_BIT(FERRY_KIND_WEAK) |                        \
      FERRY__KIND_BIT(FERRY__WEAK_LOCAL))
 #define LENT_KINDS (FERRY__KIND_BIT(FERRY_KIND_LENT) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
 
@@ -38,7 +38,10 @@ ferry_status ferry_drop_at(ferry_handle h, ferry_side by, const char *site)
     return drop(h, by, site);
 }
 
-ferry_status ferry_drop(ferry_handle h) { return drop(h, FERRY_BY_C, NULL); }
+ferry_status ferry_drop(ferry_handle h)
+{
+    return drop(h, FERRY_BY_C, NULL);
+}
 
 static ferry_status take(ferry_handle h, const ferry_type *t, void **obj, const char *site)
 {
@@ -75,13 +78,12 @@ static ferry_status revoke(ferry_handle h, ferry_side by, const char *site)
     ferry__thread *self = ferry__self();
     ferry__lookup lk;
     void *obj;
-    ferry_status s = ferry__end("ferry_revoke", h, NULL, LENT_KINDS,
-                                "be revoked (only lent handles can; drop or take it)", site, self,
-                                &lk, &obj);
+    ferry_status s =
+        ferry__end("ferry_revoke", h, NULL, LENT_KINDS,
+                   "be revoked (only lent handles can; drop or take it)", site, self, &lk, &obj);
     if (s == FERRY_OK) {
-        ferry__ledger_count_change(self, lk.type->id,
-                                   by == FERRY_BY_RUST ? FERRY__C_DROPPED_RUST
-                                                       : FERRY__C_DROPPED_C);
+        ferry__ledger_count_change(
+            self, lk.type->id, by == FERRY_BY_RUST ? FERRY__C_DROPPED_RUST : FERRY__C_DROPPED_C);
         ferry__ledger_count(self, lk.type->id, FERRY__C_REVOKED);
     }
     return s;
@@ -92,4 +94,7 @@ ferry_status ferry_revoke_at(ferry_handle h, ferry_side by, const char *site)
     return revoke(h, by, site);
 }
 
-ferry_status ferry_revoke(ferry_handle h) { return revoke(h, FERRY_BY_C, NULL); }
+ferry_status ferry_revoke(ferry_handle h)
+{
+    return revoke(h, FERRY_BY_C, NULL);
+}

@@ -72,9 +72,8 @@ ferry_status ferry__fail_borrowed(const char *op, const ferry__lookup *lk, ferry
                        "handle is in use by a clone, downgrade or upgrade on another thread");
 }
 
-FERRY_COLD ferry_status ferry__resolve_slow(const char *op, ferry_handle h,
-                                            const ferry_type *t, ferry__thread *self,
-                                            ferry__lookup *lk)
+FERRY_COLD ferry_status ferry__resolve_slow(const char *op, ferry_handle h, const ferry_type *t,
+                                            ferry__thread *self, ferry__lookup *lk)
 {
     if (h.bits == 0)
         return ferry__fail(FERRY_E_NULL, op, NULL, "null handle");
@@ -150,8 +149,8 @@ void ferry__unpin(ferry__slot *slot)
     atomic_fetch_sub_explicit(&slot->state, FERRY__PIN_ONE, memory_order_release);
 }
 
-ferry_status ferry__reserve(const char *op, ferry__thread *self, const ferry_type *t,
-                            unsigned kind, uint32_t *index)
+ferry_status ferry__reserve(const char *op, ferry__thread *self, const ferry_type *t, unsigned kind,
+                            uint32_t *index)
 {
     ferry_status s = ferry__slot_alloc(self, index);
     if (s != FERRY_OK)
@@ -178,8 +177,7 @@ ferry_handle ferry__publish_reserved(ferry__thread *self, uint32_t index, const 
     atomic_store_explicit(&slot->state, ferry__state_make(gen, FERRY__FREE), memory_order_relaxed);
     slot->obj = obj;
     atomic_store_explicit(&slot->type_id, t->id, memory_order_release);
-    atomic_store_explicit(&slot->thread,
-                          ferry__kind_pinned(kind, t->desc.flags) ? self->id : 0,
+    atomic_store_explicit(&slot->thread, ferry__kind_pinned(kind, t->desc.flags) ? self->id : 0,
                           memory_order_release);
     atomic_store_explicit(&slot->last_thread, self->id, memory_order_relaxed);
     atomic_store_explicit(&slot->created_at, site ? site : FERRY__NO_SITE, memory_order_release);
@@ -189,8 +187,8 @@ ferry_handle ferry__publish_reserved(ferry__thread *self, uint32_t index, const 
 }
 
 ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, unsigned allowed_kinds,
-                        const char *what, const char *site, ferry__thread *self,
-                        ferry__lookup *lk, void **obj)
+                        const char *what, const char *site, ferry__thread *self, ferry__lookup *lk,
+                        void **obj)
 {
     ferry_status s = ferry__resolve(op, h, t, self, lk);
     while (s == FERRY_OK) {

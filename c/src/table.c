@@ -53,10 +53,16 @@ static void init_once_fn(void)
     ferry__ledger_init();
 }
 
-void ferry__init(void) { pthread_once(&init_once, init_once_fn); }
+void ferry__init(void)
+{
+    pthread_once(&init_once, init_once_fn);
+}
 
 #if defined(__GNUC__) || defined(__clang__)
-__attribute__((constructor)) static void init_at_load(void) { ferry__init(); }
+__attribute__((constructor)) static void init_at_load(void)
+{
+    ferry__init();
+}
 #endif
 
 /* Makes sure the chunk holding index exists; losers of a race free theirs. */
@@ -68,8 +74,8 @@ static ferry_status chunk_ensure(uint32_t index)
     /* Fresh anonymous pages are zero and committed only as slots are
      * touched; mmap (not calloc, whose header would spill onto one more
      * page) keeps the cost at 48 bytes per live handle. */
-    void *chunk = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
+    void *chunk =
+        mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (chunk == MAP_FAILED)
         return FERRY_E_NOMEM;
     ferry__slot *expected = NULL;
@@ -89,8 +95,8 @@ static bool global_pop(uint32_t *index)
         /* The slot may be popped and reused by another thread between the
          * load of head and this read; then `next` is garbage, but the CAS
          * fails because the ABA counter moved, and we retry. */
-        uint32_t next = atomic_load_explicit(&ferry__slot_issued(top - 1)->next_free,
-                                             memory_order_relaxed);
+        uint32_t next =
+            atomic_load_explicit(&ferry__slot_issued(top - 1)->next_free, memory_order_relaxed);
         uint64_t repl = (((head >> 32) + 1) << 32) | next;
         if (atomic_compare_exchange_weak_explicit(&free_head, &head, repl, memory_order_acquire,
                                                   memory_order_acquire)) {
@@ -151,8 +157,8 @@ static ferry_status cache_refill_fresh(ferry__thread *self)
         /* Give the range back if nobody took a later one; otherwise those
          * indices are lost, which only costs capacity, never correctness. */
         uint32_t expected = first + n;
-        atomic_compare_exchange_strong_explicit(&fresh_next, &expected, first,
-                                                memory_order_relaxed, memory_order_relaxed);
+        atomic_compare_exchange_strong_explicit(&fresh_next, &expected, first, memory_order_relaxed,
+                                                memory_order_relaxed);
         return s;
     }
     for (uint32_t i = 0; i < n; i++)
@@ -219,8 +225,8 @@ ferry_handle ferry__test_age_slot(ferry_handle h)
     uint64_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
     if (ferry__state_gen(s) != ferry__handle_gen(h) || ferry__state_kind(s) == FERRY__FREE)
         return FERRY_NULL_HANDLE;
-    uint64_t aged = (s & ~(~(uint64_t)0 << FERRY__GEN_SHIFT)) |
-                    ((uint64_t)FERRY__GEN_MAX << FERRY__GEN_SHIFT);
+    uint64_t aged =
+        (s & ~(~(uint64_t)0 << FERRY__GEN_SHIFT)) | ((uint64_t)FERRY__GEN_MAX << FERRY__GEN_SHIFT);
     atomic_store_explicit(&slot->state, aged, memory_order_release);
     return ferry__handle_make(ferry__table_tag, FERRY__GEN_MAX, index);
 }
@@ -230,9 +236,15 @@ size_t ferry__test_retired_slots(void)
     return atomic_load_explicit(&retired_slots, memory_order_relaxed);
 }
 
-uint32_t ferry__test_slot_index(ferry_handle h) { return ferry__handle_index(h); }
+uint32_t ferry__test_slot_index(ferry_handle h)
+{
+    return ferry__handle_index(h);
+}
 
-uint32_t ferry__test_slots_issued(void) { return ferry__slots_issued(); }
+uint32_t ferry__test_slots_issued(void)
+{
+    return ferry__slots_issued();
+}
 
 void ferry__test_set_slot_limit(uint32_t max_slots)
 {

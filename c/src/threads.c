@@ -37,7 +37,10 @@ static void thread_detach(void *arg)
     free(t);
 }
 
-static void make_exit_key(void) { pthread_key_create(&exit_key, thread_detach); }
+static void make_exit_key(void)
+{
+    pthread_key_create(&exit_key, thread_detach);
+}
 
 FERRY_COLD ferry__thread *ferry__thread_attach(void)
 {

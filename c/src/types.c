@@ -12,7 +12,10 @@ static pthread_mutex_t types_lock = PTHREAD_MUTEX_INITIALIZER;
 _Atomic(const ferry_type *) ferry__types[FERRY__MAX_TYPES + 1];
 static _Atomic uint32_t type_count;
 
-uint32_t ferry__type_count(void) { return atomic_load_explicit(&type_count, memory_order_acquire); }
+uint32_t ferry__type_count(void)
+{
+    return atomic_load_explicit(&type_count, memory_order_acquire);
+}
 
 static const ferry_type *find_locked(const char *name)
 {
@@ -101,6 +104,12 @@ const ferry_type *ferry_type_find(const char *name)
     return t;
 }
 
-const char *ferry_type_name(const ferry_type *t) { return t ? t->name : NULL; }
+const char *ferry_type_name(const ferry_type *t)
+{
+    return t ? t->name : NULL;
+}
 
-const ferry_type_desc *ferry_type_descriptor(const ferry_type *t) { return t ? &t->desc : NULL; }
+const ferry_type_desc *ferry_type_descriptor(const ferry_type *t)
+{
+    return t ? &t->desc : NULL;
+}
