@@ -76,10 +76,16 @@ pub(crate) fn report_panic(what: &str, payload: &(dyn Any + Send)) {
 #[track_caller]
 pub fn boundary<R: IntoStatus>(f: impl FnOnce() -> R) -> Status {
     let at = Location::caller();
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r.into_status(&format!("{}:{}", at.file(), at.line())),
+    let op = || format!("{}:{}", at.file(), at.line());
+    // The conversion runs user code too (From<E> for Error, E's Drop).
+    match catch_unwind(AssertUnwindSafe(|| f().into_status(&op()))) {
+        Ok(s) => s,
         Err(payload) => {
-            report_panic(&format!("{}:{}", at.file(), at.line()), payload.as_ref());
+            report_panic(&op(), payload.as_ref());
+            // A payload whose Drop panics must not escape either.
+            if catch_unwind(AssertUnwindSafe(|| drop(payload))).is_err() {
+                std::process::abort();
+            }
             Status::PANIC
         }
     }

@@ -3,11 +3,12 @@
 use crate::site;
 use crate::status::{check, Error, Result, Status};
 use crate::sys;
-use crate::types::{kind, Exported};
+use crate::types::{kind, Exported, Ownership};
 use std::ffi::c_void;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -182,7 +183,10 @@ impl<T: Exported> Handle<T> {
     }
 
     /// Borrows the object until the guard is dropped.
-    pub fn borrow(&self) -> Result<Ref<'_, T>> {
+    pub fn borrow(&self) -> Result<Ref<'_, T>>
+    where
+        T::Owner: Ownership,
+    {
         let t = T::ferry_type()?;
         let mut obj: *const c_void = std::ptr::null();
         // SAFETY: plain call; obj is a valid out-pointer.
@@ -192,12 +196,16 @@ impl<T: Exported> Handle<T> {
         // borrowed) until the unborrow in Ref's Drop.
         Ok(Ref {
             handle: self.raw(),
-            value: unsafe { &*obj.cast::<T>() },
+            value: NonNull::new(obj as *mut T).expect("libferry never lends NULL"),
+            _life: PhantomData,
         })
     }
 
     /// Borrows the object exclusively (unique and lent-mut handles).
-    pub fn borrow_mut(&self) -> Result<RefMut<'_, T>> {
+    pub fn borrow_mut(&self) -> Result<RefMut<'_, T>>
+    where
+        T::Owner: Ownership,
+    {
         let t = T::ferry_type()?;
         let mut obj: *mut c_void = std::ptr::null_mut();
         // SAFETY: plain call; obj is a valid out-pointer.
@@ -206,7 +214,8 @@ impl<T: Exported> Handle<T> {
         // until the unborrow in RefMut's Drop.
         Ok(RefMut {
             handle: self.raw(),
-            value: unsafe { &mut *obj.cast::<T>() },
+            value: NonNull::new(obj.cast::<T>()).expect("libferry never lends NULL"),
+            _life: PhantomData,
         })
     }
 
@@ -218,7 +227,7 @@ impl<T: Exported> Handle<T> {
             return Err(Error::new(
                 Status::KIND,
                 format!(
-                    "FERRY_E_KIND: take: handle {:#018x} is {:?}, not {:?}",
+                    "take: handle {:#018x} is {:?}, not {:?}",
                     self.bits, got, want
                 ),
             ));
@@ -298,13 +307,19 @@ impl<T: Exported<Owner = kind::Local>> Handle<T> {
 /// A shared borrow; unborrows when dropped.
 pub struct Ref<'h, T> {
     handle: sys::ferry_handle,
-    value: &'h T,
+    value: NonNull<T>,
+    // &'h T for variance; *const () because the unborrow must run on the
+    // borrowing thread (pinned handles and !Sync claims).
+    _life: PhantomData<(&'h T, *const ())>,
 }
+// SAFETY: sharing a &Ref across threads shares only &T.
+unsafe impl<T: Sync> Sync for Ref<'_, T> {}
 
 impl<T> Deref for Ref<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        self.value
+        // SAFETY: the borrow keeps the object alive and unaliased by &mut.
+        unsafe { self.value.as_ref() }
     }
 }
 
@@ -318,19 +333,24 @@ impl<T> Drop for Ref<'_, T> {
 /// An exclusive borrow; unborrows when dropped.
 pub struct RefMut<'h, T> {
     handle: sys::ferry_handle,
-    value: &'h mut T,
+    value: NonNull<T>,
+    _life: PhantomData<(&'h mut T, *const ())>,
 }
+// SAFETY: sharing a &RefMut across threads shares only &T.
+unsafe impl<T: Sync> Sync for RefMut<'_, T> {}
 
 impl<T> Deref for RefMut<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        self.value
+        // SAFETY: the exclusive borrow keeps the object alive and ours.
+        unsafe { self.value.as_ref() }
     }
 }
 
 impl<T> DerefMut for RefMut<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.value
+        // SAFETY: as deref, exclusively.
+        unsafe { self.value.as_mut() }
     }
 }
 

@@ -2,7 +2,6 @@
 //! back exactly once, when the wrapper is dropped.
 
 use crate::handle::Handle;
-use crate::site;
 use crate::status::{check, Result};
 use crate::sys;
 use crate::types::{kind, Exported};
@@ -19,6 +18,17 @@ impl<T: Exported<Owner = kind::Host>> Owned<T> {
     /// Takes charge of a handle the host gave us (checked: live, of `T`).
     pub fn from_handle(handle: Handle<T>) -> Result<Self> {
         handle.check()?;
+        let t = T::ferry_type()?;
+        // SAFETY: t is registered; its descriptor lives as long.
+        let flags = unsafe { (*sys::ferry_type_descriptor(t.as_ptr())).flags };
+        if flags & sys::FERRY_SEND == 0 {
+            // Owned is Send: its Drop may run on any thread, where
+            // ferry_drop would refuse a !Send object and leak it silently.
+            return Err(crate::Error::new(
+                crate::Status::THREAD,
+                "Owned: the host type is !Send; keep its handle on its thread",
+            ));
+        }
         Ok(Owned { handle })
     }
 
@@ -45,9 +55,9 @@ impl<T: Exported<Owner = kind::Host>> Owned<T> {
 }
 
 impl<T: Exported<Owner = kind::Host>> Drop for Owned<T> {
-    #[track_caller]
     fn drop(&mut self) {
-        let site = site::caller();
+        // Drop glue has no caller location; record none rather than libcore.
+        let site = std::ptr::null();
         // SAFETY: gives up the one unit this wrapper holds; libferry runs
         // the host's release exactly once.
         unsafe { sys::ferry_drop_at(self.handle.raw(), sys::FERRY_BY_RUST, site) };

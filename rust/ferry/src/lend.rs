@@ -20,13 +20,18 @@ impl Drop for Revoke<'_> {
     fn drop(&mut self) {
         // SAFETY: ends the lend this guard made.
         let status = unsafe { sys::ferry_revoke_at(self.handle, sys::FERRY_BY_RUST, self.site) };
-        if status != 0 {
-            // C still borrows the value, or ended the lend itself: either way
-            // the borrow may outlive the value, and returning would let C use
-            // freed memory. Stop here, as a sanitizer would.
+        // If C ended the lend itself (the handle is stale), no borrow can be
+        // left: revoking refuses while one is. But if C still borrows the
+        // value, returning would let C use freed memory: stop here, as a
+        // sanitizer would.
+        if status == crate::Status::BORROWED.0 {
             // SAFETY: ferry_last_error never returns NULL.
             let why = unsafe { CStr::from_ptr(sys::ferry_last_error()) };
-            eprintln!(
+            // Never eprintln!: it panics when stderr is gone, and a panic
+            // here would skip the abort and free the value C still borrows.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "ferry: a lend scope cannot end safely: {}",
                 why.to_string_lossy()
             );

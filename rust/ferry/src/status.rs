@@ -88,13 +88,18 @@ impl Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)
+        fmt::Display::fmt(self, f)
     }
 }
 
 impl fmt::Display for Error {
+    /// libferry's messages start with the status already; Rust's own get it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)
+        if self.recorded {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.status, self.message)
+        }
     }
 }
 

@@ -203,9 +203,14 @@ impl Ownership for kind::Local {
 /// Registers `T` once per library (the cell lives in the calling crate).
 /// The same Rust type compiled into two libraries registers twice with
 /// different (monomorphised) functions: the second library then uses the
-/// first one's type when its layout and flags agree.
+/// first one's type, but only when the first registration carries the same
+/// Rust identity (TypeId and ownership kind), recorded in libferry as a
+/// marker type bound to that registration. Layout alone is not identity.
+///
+/// # Safety
+/// `flags` must be the Send/Sync flags of `T` owned as `O`.
 #[doc(hidden)]
-pub fn register_once<T: 'static, O: Ownership>(
+pub unsafe fn register_once<T: 'static, O: Ownership + 'static>(
     cell: &'static OnceLock<TypeRef>,
     name: &'static CStr,
     flags: u32,
@@ -218,14 +223,63 @@ pub fn register_once<T: 'static, O: Ownership>(
     // SAFETY: desc and out are valid for the call; libferry copies desc.
     let status = unsafe { sys::ferry_type_register(&desc, &mut out) };
     let t = match check(status) {
-        Ok(()) => TypeRef(NonNull::new(out as *mut _).expect("registered type")),
-        Err(e) if e.status == Status::TYPE => same_type_elsewhere(name, &desc).ok_or(e)?,
+        Ok(()) => {
+            let t = TypeRef(NonNull::new(out as *mut _).expect("registered type"));
+            mark_identity::<T, O>(name, t)?;
+            t
+        }
+        Err(e) if e.status == Status::TYPE => same_type_elsewhere::<T, O>(name, &desc).ok_or(e)?,
         Err(e) => return Err(e),
     };
     Ok(*cell.get_or_init(|| t))
 }
 
-fn same_type_elsewhere(name: &CStr, desc: &sys::ferry_type_desc) -> Option<TypeRef> {
+fn identity_name<T: 'static, O: 'static>(name: &CStr, t: TypeRef) -> std::ffi::CString {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (name, std::any::TypeId::of::<(T, O)>()).hash(&mut h);
+    std::ffi::CString::new(format!(
+        "ferry.rust-identity:{:016x}@{:p}",
+        h.finish(),
+        t.as_ptr()
+    ))
+    .expect("no NUL")
+}
+
+unsafe extern "C" fn release_nothing(_: *mut c_void) {}
+
+// Not a c"" literal: Debian's cbindgen 0.24 cannot parse those.
+#[allow(clippy::manual_c_str_literals)]
+const EMPTY_NAME: &CStr = match CStr::from_bytes_with_nul(b"\0") {
+    Ok(name) => name,
+    Err(_) => panic!("a NUL-terminated literal"),
+};
+
+fn mark_identity<T: 'static, O: 'static>(name: &CStr, t: TypeRef) -> Result<()> {
+    let marker = identity_name::<T, O>(name, t);
+    let desc = sys::ferry_type_desc {
+        release: Some(release_nothing),
+        ..base_desc::<()>(EMPTY_NAME, 0)
+    };
+    let desc = sys::ferry_type_desc {
+        name: marker.as_ptr(),
+        ..desc
+    };
+    let mut out: *const sys::ferry_type = std::ptr::null();
+    // SAFETY: desc and out are valid; libferry copies the name.
+    let s = unsafe { sys::ferry_type_register(&desc, &mut out) };
+    // Another library with the same identity may have marked it already.
+    match check(s) {
+        Ok(()) => Ok(()),
+        Err(e) if e.status == Status::TYPE => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn same_type_elsewhere<T: 'static, O: 'static>(
+    name: &CStr,
+    desc: &sys::ferry_type_desc,
+) -> Option<TypeRef> {
     let found = TypeRef::find(name)?;
     // SAFETY: found is a registered type; its descriptor lives as long.
     let other = unsafe { &*sys::ferry_type_descriptor(found.as_ptr()) };
@@ -234,7 +288,18 @@ fn same_type_elsewhere(name: &CStr, desc: &sys::ferry_type_desc) -> Option<TypeR
         && other.flags == desc.flags
         && other.retain.is_some() == desc.retain.is_some()
         && other.downgrade.is_some() == desc.downgrade.is_some();
-    same.then_some(found)
+    if !same {
+        return None;
+    }
+    // The first library marks its registration right after making it.
+    let marker = identity_name::<T, O>(name, found);
+    for _ in 0..1000 {
+        if TypeRef::find(&marker).is_some() {
+            return Some(found);
+        }
+        std::thread::yield_now();
+    }
+    None
 }
 
 /// A C host's type, looked up by name on each use until it is registered.
@@ -243,10 +308,7 @@ pub fn host_type(name: &'static CStr) -> Result<TypeRef> {
     TypeRef::find(name).ok_or_else(|| {
         Error::new(
             Status::TYPE,
-            format!(
-                "FERRY_E_TYPE: no type named {:?} is registered by the host",
-                name
-            ),
+            format!("no type named {:?} is registered by the host", name),
         )
     })
 }
@@ -304,11 +366,14 @@ macro_rules! export {
                         Ok(name) => name,
                         Err(_) => panic!("type names cannot contain NUL"),
                     };
-                $crate::register_once::<$t, $crate::kind::$owner>(
-                    &TYPE,
-                    name,
-                    probe.send_flag() | probe.sync_flag(),
-                )
+                // SAFETY: the flags are read from $t by the probe.
+                unsafe {
+                    $crate::register_once::<$t, $crate::kind::$owner>(
+                        &TYPE,
+                        name,
+                        probe.send_flag() | probe.sync_flag(),
+                    )
+                }
             }
         }
     };

@@ -282,6 +282,79 @@ fn a_handle_cast_to_another_type_is_refused_and_untouched() {
     assert_eq!(h.take().unwrap().x, 5);
 }
 
+struct Exploding;
+impl From<Exploding> for ferry::Error {
+    fn from(_: Exploding) -> ferry::Error {
+        panic!("the error conversion exploded")
+    }
+}
+
+#[test]
+fn boundary_catches_panics_in_the_error_conversion() {
+    let s = ferry::boundary(|| Err::<(), Exploding>(Exploding));
+    assert_eq!(s, Status::PANIC);
+    assert!(last_error().contains("the error conversion exploded"));
+}
+
+struct ImpostorA {
+    _bits: u64,
+}
+ferry::export!(ImpostorA, "test.Impostor", Boxed);
+struct ImpostorB {
+    _bits: u64,
+}
+ferry::export!(ImpostorB, "test.Impostor", Boxed);
+
+#[test]
+fn two_rust_types_cannot_share_a_name() {
+    use ferry::Exported;
+    let a = ImpostorA::ferry_type();
+    let b = ImpostorB::ferry_type();
+    // Whichever registered first owns the name; the other is refused even
+    // though size, alignment, flags and kinds all agree.
+    assert!(a.is_ok() != b.is_ok(), "exactly one registers");
+    let refused = a.err().or(b.err()).unwrap();
+    assert_eq!(refused.status, Status::TYPE);
+}
+
+ferry::host_type!(HostPinned, "test.HostPinned");
+
+#[test]
+fn owned_refuses_a_host_type_that_is_not_send() {
+    use ferry::sys;
+    let desc = sys::ferry_type_desc {
+        name: c"test.HostPinned".as_ptr(),
+        flags: 0,
+        release: Some(host_release),
+        retain: None,
+        downgrade: None,
+        upgrade: None,
+        release_weak: None,
+        size: 0,
+        align: 0,
+    };
+    let mut t = std::ptr::null();
+    let mut raw = sys::ferry_handle::default();
+    // SAFETY: what a C host does: register its !Send type, box an object.
+    unsafe {
+        assert_eq!(sys::ferry_type_register(&desc, &mut t), 0);
+        let obj = Box::into_raw(Box::new(7u32)).cast();
+        assert_eq!(sys::ferry_box_at(t, obj, &mut raw, c"host.c:2".as_ptr()), 0);
+    }
+    let h = Handle::<HostPinned>::from_raw(raw);
+    let err = ferry::Owned::from_handle(h)
+        .err()
+        .expect("a !Send host object");
+    assert_eq!(err.status, Status::THREAD);
+    let before = HOST_RELEASES.load(Ordering::SeqCst);
+    // SAFETY: the host ends its own handle.
+    assert_eq!(
+        unsafe { sys::ferry_drop_at(raw, 0, c"host.c:3".as_ptr()) },
+        0
+    );
+    assert_eq!(HOST_RELEASES.load(Ordering::SeqCst), before + 1);
+}
+
 #[test]
 fn send_and_sync_are_detected() {
     use ferry::autotraits::{NotSend as _, NotSync as _, Probe};
