@@ -90,3 +90,26 @@ pub fn boundary<R: IntoStatus>(f: impl FnOnce() -> R) -> Status {
         }
     }
 }
+
+/// The common shape of an exported function with one out-parameter: checks
+/// `out` first (NULL is `FERRY_E_NULL`, and then nothing else happens), runs
+/// `f` inside [`boundary`], and writes its value only on success.
+///
+/// ```ignore
+/// #[no_mangle]
+/// pub extern "C" fn point_new(x: f64, out: Option<&mut Handle<Point>>) -> ferry::Status {
+///     ferry::boundary_out(out, "out", || Handle::new(Box::new(Point { x })))
+/// }
+/// ```
+#[track_caller]
+pub fn boundary_out<T, E: Into<Error>>(
+    out: Option<&mut T>,
+    name: &str,
+    f: impl FnOnce() -> Result<T, E>,
+) -> Status {
+    boundary(|| {
+        let slot = crate::out(out, name)?;
+        *slot = f().map_err(Into::into)?;
+        Ok::<(), Error>(())
+    })
+}

@@ -16,7 +16,7 @@ mod strings;
 pub mod sys;
 mod types;
 
-pub use boundary::{boundary, IntoStatus};
+pub use boundary::{boundary, boundary_out, IntoStatus};
 pub use handle::{Handle, Kind, Ref, RefMut};
 pub use host::{Owned, RawRef};
 pub use lend::{lend, lend_mut};

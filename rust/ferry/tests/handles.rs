@@ -282,6 +282,29 @@ fn a_handle_cast_to_another_type_is_refused_and_untouched() {
     assert_eq!(h.take().unwrap().x, 5);
 }
 
+#[test]
+fn boundary_out_checks_the_out_pointer_before_any_work() {
+    let mut ran = false;
+    let s = ferry::boundary_out(None::<&mut u32>, "out", || {
+        ran = true;
+        Ok::<_, ferry::Error>(1)
+    });
+    assert_eq!(s, Status::NULL);
+    assert!(!ran, "nothing happens when the out-pointer is NULL");
+    assert!(last_error().contains("null out-pointer `out`"));
+    let mut v = 0u32;
+    assert_eq!(
+        ferry::boundary_out(Some(&mut v), "out", || Ok::<_, ferry::Error>(7)),
+        Status::OK
+    );
+    assert_eq!(v, 7);
+    let s = ferry::boundary_out(Some(&mut v), "out", || {
+        Err::<u32, _>(ferry::Error::new(Status::KIND, "no"))
+    });
+    assert_eq!(s, Status::KIND);
+    assert_eq!(v, 7, "written only on success");
+}
+
 struct Exploding;
 impl From<Exploding> for ferry::Error {
     fn from(_: Exploding) -> ferry::Error {

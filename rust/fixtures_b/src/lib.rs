@@ -1,15 +1,13 @@
 //! Fixture library B: a second Rust static library in the same C program.
 //! It reads Counter handles that library A made, through the one table.
-use ferry::{boundary, out, Error, Handle, Status};
+use ferry::{boundary, boundary_out, Error, Handle, Status};
 use fixture_types::Counter;
 use std::sync::atomic::Ordering;
 
 #[no_mangle]
 pub extern "C" fn fixture_b_counter_get(h: Handle<Counter>, value: Option<&mut i64>) -> Status {
-    boundary(|| {
-        let o = out(value, "value")?;
-        *o = h.borrow()?.value.load(Ordering::SeqCst);
-        Ok::<(), Error>(())
+    boundary_out(value, "value", || {
+        Ok::<_, Error>(h.borrow()?.value.load(Ordering::SeqCst))
     })
 }
 

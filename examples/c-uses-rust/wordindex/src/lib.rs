@@ -1,6 +1,6 @@
 //! A small word index: C feeds it text and asks how often words occur.
 //! The index lives in Rust; C holds a `Handle_WordIndex`, never a pointer.
-use ferry::{boundary, out, CStrArg, Error, Handle};
+use ferry::{boundary, boundary_out, out, CStrArg, Error, Handle};
 use std::collections::HashMap;
 
 /// Counts words (lowercased, split on anything that is not alphanumeric).
@@ -12,7 +12,10 @@ pub struct WordIndex {
 
 impl WordIndex {
     fn add(&mut self, text: &str) {
-        for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        for word in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
             *self.counts.entry(word.to_lowercase()).or_default() += 1;
             self.total += 1;
         }
@@ -31,11 +34,7 @@ ferry::export!(WordIndex, "wordindex.WordIndex", Boxed);
 /// A new, empty index in *out; free it with wordindex_free.
 #[no_mangle]
 pub extern "C" fn wordindex_new(out_h: Option<&mut Handle<WordIndex>>) -> ferry::Status {
-    boundary(|| {
-        let o = out(out_h, "out")?;
-        *o = Handle::new(Box::<WordIndex>::default())?;
-        Ok::<(), Error>(())
-    })
+    boundary_out(out_h, "out", || Handle::new(Box::<WordIndex>::default()))
 }
 
 /// Adds the words of a UTF-8 text.
@@ -55,11 +54,9 @@ pub extern "C" fn wordindex_count(
     word: CStrArg,
     count: Option<&mut u64>,
 ) -> ferry::Status {
-    boundary(|| {
+    boundary_out(count, "count", || {
         let word = word.to_str("word")?.to_lowercase();
-        let o = out(count, "count")?;
-        *o = h.borrow()?.counts.get(&word).copied().unwrap_or(0);
-        Ok::<(), Error>(())
+        Ok::<_, Error>(h.borrow()?.counts.get(&word).copied().unwrap_or(0))
     })
 }
 
