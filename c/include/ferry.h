@@ -154,9 +154,9 @@ FERRY_API const char *ferry_kind_name(ferry_kind k);
 /*
  * Type flags: what the object may do across threads, as Rust's auto traits
  * say. Without FERRY_SEND every handle of the type is pinned to the thread
- * that made it. Without FERRY_SYNC, shared, weak and lent handles are pinned
- * (Arc<T>, Weak<T> and &T are Send only if T is Sync), and a unique or
- * lent-mut handle may be borrowed on one thread at a time.
+ * that made it. Without FERRY_SYNC the object's shared borrows may be
+ * outstanding on one thread at a time (across all its handles), and a
+ * ferry_lend of it is pinned to the lender's thread.
  */
 #define FERRY_SEND 0x1u
 #define FERRY_SYNC 0x2u
@@ -269,8 +269,8 @@ FERRY_API ferry_status ferry_revoke_at(ferry_handle h, ferry_side by, const char
  * handle, out-pointer, or type where one is required), FERRY_E_INVALID (bits this table never
  * issued), FERRY_E_STALE (dropped, taken or revoked), FERRY_E_THREAD (a pinned handle used from
  * another thread than the one that made it: a local handle and its weak handles, any handle of a
- * type without FERRY_SEND, and a shared, weak or lent handle of a type without FERRY_SYNC),
- * FERRY_E_NOMEM (the calling thread's state or ledger counters cannot be allocated).
+ * type without FERRY_SEND, and a ferry_lend of a type without FERRY_SYNC), FERRY_E_NOMEM (the
+ * calling thread's state or ledger counters cannot be allocated).
  */
 
 /*

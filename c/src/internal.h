@@ -147,18 +147,43 @@ static inline const ferry_type *ferry__type_by_id(uint32_t id)
 uint32_t ferry__type_count(void);
 
 /*
- * Whether the slot's object is bound to the thread that made the handle.
- * Rust's auto traits decide: Rc is never Send; Box<T> and &mut T are Send
- * when T is; Arc<T>, Weak<T> and &T are Send only when T is Send + Sync,
- * because several handles (or threads) reach the same T through them.
+ * Whether the slot's object is bound to the thread that made the handle:
+ * an Rc (local and its weak), anything of a type without FERRY_SEND, and a
+ * shared lend (&T) of a type without FERRY_SYNC (&T is Send only when T is
+ * Sync, and the lender itself may be reading the object meanwhile).
+ * Other handles of a Send + !Sync type move freely; their shared borrows
+ * go through the per-object claims (claims.c).
  */
 static inline bool ferry__kind_pinned(unsigned kind, uint32_t flags)
 {
     if (kind == FERRY_KIND_LOCAL || kind == FERRY__WEAK_LOCAL || !(flags & FERRY_SEND))
         return true;
-    return !(flags & FERRY_SYNC) &&
-           (kind == FERRY_KIND_SHARED || kind == FERRY_KIND_WEAK || kind == FERRY_KIND_LENT);
+    return kind == FERRY_KIND_LENT && !(flags & FERRY_SYNC);
 }
+
+/* The `thread` field of an unpinned slot of a Send + !Sync type: its shared
+ * borrows need the object's claim (never a thread id: ids stop below it). */
+#define FERRY__NEEDS_CLAIM UINT32_MAX
+
+/* The value publish stores in a new slot's `thread` field. */
+static inline uint32_t ferry__slot_thread(unsigned kind, uint32_t flags, uint32_t self_id)
+{
+    if (ferry__kind_pinned(kind, flags))
+        return self_id;
+    return (flags & FERRY_SYNC) ? 0 : FERRY__NEEDS_CLAIM;
+}
+
+/* ---- Claims (claims.c) ---- */
+typedef struct ferry__claims ferry__claims;
+/* Locks and returns the stripe holding obj's claim. */
+ferry__claims *ferry__claims_lock(const void *obj);
+void ferry__claims_unlock(ferry__claims *c);
+/* The thread holding obj's shared borrows, or 0. Stripe locked. */
+uint32_t ferry__claim_holder(ferry__claims *c, const void *obj);
+/* One more shared borrow of obj by thread; false when out of memory. */
+bool ferry__claim_add(ferry__claims *c, const void *obj, uint32_t thread);
+/* One shared borrow of obj fewer; the claim goes with the last one. */
+void ferry__claim_remove(ferry__claims *c, const void *obj);
 
 /* ---- Threads ------------------------------------------------------------- */
 

@@ -18,24 +18,93 @@
 #define SEND_SYNC (FERRY_SEND | FERRY_SYNC)
 
 /*
- * Shared borrows of a Send + !Sync object through its one unique or lent-mut
- * handle may come from one thread at a time: the slot's `thread` field then
- * names the thread holding them (0 = none). Only that thread changes the
- * borrow count, so it can release the claim when its count is back to zero.
- * (Shared, weak and lent handles of a !Sync type are pinned instead: several
- * handles reach the object, so a claim in one slot would not cover them.)
+ * Shared borrows of a Send + !Sync object (whose handles are not pinned) go
+ * through the object's claim (claims.c): one thread at a time, across every
+ * handle of the object. The slot is pinned first, so its object cannot go
+ * away while the claim is looked at, and one CAS then turns the pin into a
+ * borrow (or, to unborrow, ends both).
  */
 static bool needs_claim(unsigned kind, uint32_t flags, bool exclusive)
 {
     return !exclusive && !(flags & FERRY_SYNC) && !ferry__kind_pinned(kind, flags);
 }
 
-static void release_claim_if_idle(ferry__slot *slot, uint32_t me)
+static ferry_status fail_claimed(const char *op, const ferry__lookup *lk, ferry_handle h,
+                                 uint32_t holder, uint32_t me, const char *what)
 {
-    uint64_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
-    if (ferry__state_borrows(s) == 0)
-        atomic_compare_exchange_strong_explicit(&slot->thread, &me, 0, memory_order_release,
-                                                memory_order_relaxed);
+    ferry__subject subj;
+    ferry__subject_of(lk, h, &subj);
+    return ferry__fail(FERRY_E_THREAD, op, &subj,
+                       "a !Sync object's shared borrows are held on thread %u; thread %u cannot %s",
+                       holder, me, what);
+}
+
+/* A shared borrow through the claim; lk is resolved and its checks passed. */
+static ferry_status borrow_claimed(const char *op, ferry_handle h, ferry__thread *self,
+                                   ferry__lookup *lk, void **obj)
+{
+    ferry_status s = ferry__pin(op, h, self, lk);
+    if (s != FERRY_OK)
+        return s;
+    void *target = lk->slot->obj; /* stable while pinned */
+    ferry__claims *c = ferry__claims_lock(target);
+    uint32_t holder = ferry__claim_holder(c, target);
+    if (holder && holder != self->id)
+        s = fail_claimed(op, lk, h, holder, self->id, "borrow it at the same time");
+    else if (!ferry__claim_add(c, target, self->id))
+        s = ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot record the borrowing thread");
+    for (uint64_t st = lk->state; s == FERRY_OK;) {
+        lk->state = st;
+        if (st & FERRY__EXCL)
+            s = ferry__fail_borrowed(op, lk, h);
+        else if (ferry__state_borrows(st) == FERRY__BORROW_MASK)
+            s = ferry__fail(FERRY_E_LIMIT, op, NULL, "%u borrows of one handle outstanding",
+                            (unsigned)FERRY__BORROW_MASK);
+        else if (atomic_compare_exchange_weak_explicit(&lk->slot->state, &st,
+                                                       st - FERRY__PIN_ONE + FERRY__BORROW_ONE,
+                                                       memory_order_acq_rel, memory_order_acquire)) {
+            ferry__claims_unlock(c);
+            *obj = target;
+            return FERRY_OK;
+        }
+        if (s != FERRY_OK)
+            ferry__claim_remove(c, target);
+    }
+    ferry__claims_unlock(c);
+    ferry__unpin(lk->slot);
+    return s;
+}
+
+/* Ends a shared borrow taken through the claim. */
+static ferry_status unborrow_claimed(const char *op, ferry_handle h, ferry__thread *self,
+                                     ferry__lookup *lk)
+{
+    ferry_status s = ferry__pin(op, h, self, lk);
+    if (s != FERRY_OK)
+        return s;
+    void *target = lk->slot->obj;
+    ferry__claims *c = ferry__claims_lock(target);
+    uint32_t holder = ferry__claim_holder(c, target);
+    if (holder != self->id)
+        s = fail_claimed(op, lk, h, holder, self->id, "end one");
+    for (uint64_t st = lk->state; s == FERRY_OK;) {
+        lk->state = st;
+        if (ferry__state_borrows(st) == 0) {
+            ferry__subject subj;
+            ferry__subject_of(lk, h, &subj);
+            s = ferry__fail(FERRY_E_BORROWED, op, &subj,
+                            "no borrow of the handle is outstanding");
+        } else if (atomic_compare_exchange_weak_explicit(
+                       &lk->slot->state, &st, st - FERRY__PIN_ONE - FERRY__BORROW_ONE,
+                       memory_order_acq_rel, memory_order_acquire)) {
+            ferry__claim_remove(c, target);
+            ferry__claims_unlock(c);
+            return FERRY_OK;
+        }
+    }
+    ferry__claims_unlock(c);
+    ferry__unpin(lk->slot);
+    return s;
 }
 
 /* Whether the fast path may skip the thread rules or must check the owner. */
@@ -59,7 +128,6 @@ static ferry_status borrow_slow(const char *op, ferry_handle h, const ferry_type
     if (self && !ferry__ledger_row_of(self, t->id))
         return ferry__fail_ledger(op, t);
     ferry__lookup lk;
-    bool claimed = false;
     ferry_status s;
     for (;;) {
         s = ferry__resolve(op, h, t, self, &lk);
@@ -83,22 +151,12 @@ static ferry_status borrow_slow(const char *op, ferry_handle h, const ferry_type
             break;
         }
         if (needs_claim(kind, t->desc.flags, exclusive)) {
-            uint32_t holder = atomic_load_explicit(&lk.slot->thread, memory_order_acquire);
-            if (holder != self->id) {
-                uint32_t none = 0;
-                if (holder != 0 || !atomic_compare_exchange_strong_explicit(
-                                       &lk.slot->thread, &none, self->id, memory_order_acq_rel,
-                                       memory_order_acquire)) {
-                    ferry__subject subj;
-                    ferry__subject_of(&lk, h, &subj);
-                    s = ferry__fail(FERRY_E_THREAD, op, &subj,
-                                    "a !Sync object is borrowed on thread %u already; thread %u "
-                                    "cannot borrow it at the same time",
-                                    holder ? holder : none, self->id);
-                    break;
-                }
-                claimed = true;
+            s = borrow_claimed(op, h, self, &lk, obj);
+            if (s == FERRY_OK) {
+                ferry__note_use(self, lk.slot, t->id);
+                ferry__ledger_count(self, t->id, FERRY__C_BORROWS);
             }
+            return s;
         }
         uint64_t want = exclusive ? lk.state | FERRY__EXCL : lk.state + FERRY__BORROW_ONE;
         if (atomic_compare_exchange_strong_explicit(&lk.slot->state, &lk.state, want,
@@ -109,8 +167,6 @@ static ferry_status borrow_slow(const char *op, ferry_handle h, const ferry_type
             return FERRY_OK;
         }
     }
-    if (claimed)
-        release_claim_if_idle(lk.slot, self->id);
     return s;
 }
 
@@ -174,23 +230,12 @@ static FERRY_COLD ferry_status unborrow_slow(ferry_handle h)
                                "no borrow of the handle is outstanding");
         }
         unsigned kind = ferry__state_kind(lk.state);
-        bool claim = needs_claim(kind, lk.type->desc.flags, (lk.state & FERRY__EXCL) != 0);
-        uint32_t holder = atomic_load_explicit(&lk.slot->thread, memory_order_acquire);
-        if (claim && holder != self->id) {
-            ferry__subject subj;
-            ferry__subject_of(&lk, h, &subj);
-            return ferry__fail(FERRY_E_THREAD, op, &subj,
-                               "a !Sync object borrowed on thread %u cannot be unborrowed on "
-                               "thread %u",
-                               holder, self->id);
-        }
+        if (needs_claim(kind, lk.type->desc.flags, (lk.state & FERRY__EXCL) != 0))
+            return unborrow_claimed(op, h, self, &lk);
         if (atomic_compare_exchange_strong_explicit(&lk.slot->state, &lk.state,
                                                     without_one_borrow(lk.state),
-                                                    memory_order_acq_rel, memory_order_acquire)) {
-            if (claim)
-                release_claim_if_idle(lk.slot, self->id);
+                                                    memory_order_acq_rel, memory_order_acquire))
             return FERRY_OK;
-        }
     }
     return s;
 }
@@ -202,9 +247,8 @@ ferry_status ferry_unborrow(ferry_handle h)
         ferry__slot *slot = ferry__slot_at(ferry__handle_index(h));
         uint32_t gen = ferry__handle_gen(h);
         uint64_t s = slot ? atomic_load_explicit(&slot->state, memory_order_acquire) : 0;
-        /* thread == 0: neither pinned nor claimed by a !Sync borrower, so no
-         * thread rule applies (a claim is held while its borrows are, and
-         * the CAS re-checks the state those borrows are in). */
+        /* thread == 0: neither pinned nor a Send + !Sync object whose shared
+         * borrows go through a claim, so no thread rule applies. */
         while (slot && ferry__state_gen(s) == gen && ferry__state_kind(s) != FERRY__FREE &&
                ((s & FERRY__EXCL) || ferry__state_borrows(s) > 0) &&
                atomic_load_explicit(&slot->thread, memory_order_acquire) == 0) {

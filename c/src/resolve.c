@@ -177,7 +177,7 @@ ferry_handle ferry__publish_reserved(ferry__thread *self, uint32_t index, const 
     atomic_store_explicit(&slot->state, ferry__state_make(gen, FERRY__FREE), memory_order_relaxed);
     slot->obj = obj;
     atomic_store_explicit(&slot->type_id, t->id, memory_order_release);
-    atomic_store_explicit(&slot->thread, ferry__kind_pinned(kind, t->desc.flags) ? self->id : 0,
+    atomic_store_explicit(&slot->thread, ferry__slot_thread(kind, t->desc.flags, self->id),
                           memory_order_release);
     atomic_store_explicit(&slot->last_thread, self->id, memory_order_relaxed);
     atomic_store_explicit(&slot->created_at, site ? site : FERRY__NO_SITE, memory_order_release);

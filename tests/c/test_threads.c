@@ -434,37 +434,67 @@ START_TEST(threads_send_not_sync_borrowed_by_one_thread_at_a_time) {
 }
 END_TEST
 
-/* Arc<T> of a Send + !Sync T is not Send: several handles reach one T, so
- * each is pinned to the thread that made it, clones and weak ones included. */
-START_TEST(threads_send_not_sync_shared_handles_are_pinned) {
+/* A Send + !Sync object reached through several handles (clones): its shared
+ * borrows come from one thread at a time, whichever handle each uses. */
+START_TEST(threads_send_not_sync_claim_spans_clones) {
     fx f;
     fx_init(&f, "t_not_sync_shared", FERRY_SEND, FX_ALL);
-    worker *b = worker_start();
-    ferry_handle h, c, w;
-    expect_ok(ferry_share(f.type, fx_new(&f, 0), &h));
+    worker *a = worker_start(), *b = worker_start();
+    fx_obj *o = fx_new(&f, 0);
+    ferry_handle h, c;
+    expect_ok(ferry_share(f.type, o, &h));
     expect_ok(ferry_clone(h, &c));
-    expect_ok(ferry_downgrade(h, &w));
-    const void *obj;
-    expect_ok(ferry_borrow(h, f.type, &obj));
     char msg[1024];
     void *got = NULL;
-    ferry_handle up = {0};
-    ferry_handle hs[3] = {h, c, w};
-    for (int i = 0; i < 3; i++) {
-        ferry_status s = worker_run(b, i == 2 ? OP_UPGRADE : OP_BORROW, hs[i], f.type, &up,
-                                    &got, msg, sizeof msg);
-        ck_assert_msg(s == FERRY_E_THREAD, "handle %d on another thread: %s (%s)", i,
-                      ferry_status_name(s), msg);
-        ck_assert_msg(strstr(msg, "thread") != NULL, "message: %s", msg);
-    }
+
+    /* A borrows through h; B through the clone is refused, and so is main */
+    expect_ok(worker_run(a, OP_BORROW, h, f.type, NULL, &got, NULL, 0));
+    ck_assert_ptr_eq(got, o);
+    got = NULL;
+    ferry_status s = worker_run(b, OP_BORROW, c, f.type, NULL, &got, msg, sizeof msg);
+    ck_assert_msg(s == FERRY_E_THREAD, "B through the clone: %s (%s)", ferry_status_name(s), msg);
+    ck_assert_msg(strncmp(msg, "FERRY_E_THREAD: ferry_borrow", 28) == 0, "message: %s", msg);
+    ck_assert_msg(strstr(msg, "thread") != NULL, "message: %s", msg);
     ck_assert_ptr_null(got);
-    ck_assert_uint_eq(up.bits, 0);
-    expect_ok(ferry_unborrow(h));
-    expect_status(worker_run(b, OP_DROP, c, f.type, NULL, NULL, NULL, 0), FERRY_E_THREAD);
-    expect_ok(ferry_drop(w));
-    expect_ok(ferry_drop(c));
+    const void *p;
+    expect_status(ferry_borrow(c, f.type, &p), FERRY_E_THREAD);
+    /* A's borrows nest across handles; B may not end them */
+    expect_ok(worker_run(a, OP_BORROW, c, f.type, NULL, &got, NULL, 0));
+    expect_status(worker_run(b, OP_UNBORROW, h, f.type, NULL, NULL, NULL, 0), FERRY_E_THREAD);
+    expect_ok(worker_run(a, OP_UNBORROW, c, f.type, NULL, NULL, NULL, 0));
+    expect_ok(worker_run(a, OP_UNBORROW, h, f.type, NULL, NULL, NULL, 0));
+
+    /* A let go of every handle: now B can borrow, and A is refused */
+    expect_ok(worker_run(b, OP_BORROW, c, f.type, NULL, &got, NULL, 0));
+    expect_status(worker_run(a, OP_BORROW, h, f.type, NULL, &got, NULL, 0), FERRY_E_THREAD);
+    /* an unborrow of a handle B did not borrow is refused, not misapplied */
+    expect_status(worker_run(b, OP_UNBORROW, h, f.type, NULL, NULL, NULL, 0), FERRY_E_BORROWED);
+    expect_ok(worker_run(b, OP_UNBORROW, c, f.type, NULL, NULL, NULL, 0));
+    /* the handles themselves move freely: B drops one, main the other */
+    expect_ok(worker_run(b, OP_DROP, c, f.type, NULL, NULL, NULL, 0));
     expect_ok(ferry_drop(h));
     ck_assert_int_eq(fx_count(&f.destroyed), 1);
+    worker_stop(a);
+    worker_stop(b);
+}
+END_TEST
+
+/* A shared lend of a !Sync object stays on the lender's thread (&T is not
+ * Send when T is not Sync: the lender may read the object meanwhile). */
+START_TEST(threads_lent_not_sync_is_pinned) {
+    fx f;
+    fx_init(&f, "t_lent_not_sync", FERRY_SEND, FX_PLAIN);
+    worker *b = worker_start();
+    fx_obj lent;
+    fx_obj_init_lent(&lent, &f, 0);
+    ferry_handle l;
+    expect_ok(ferry_lend(f.type, &lent, &l));
+    void *got = NULL;
+    expect_status(worker_run(b, OP_BORROW, l, f.type, NULL, &got, NULL, 0), FERRY_E_THREAD);
+    const void *p;
+    expect_ok(ferry_borrow(l, f.type, &p));
+    expect_ok(ferry_unborrow(l));
+    expect_ok(ferry_revoke(l));
     worker_stop(b);
 }
 END_TEST
@@ -697,7 +727,8 @@ int main(void) {
     ADD_CASE(s, threads_local_kind_pinned_to_creating_thread, 60);
     ADD_CASE(s, threads_type_without_send_pinned, 60);
     ADD_CASE(s, threads_send_unique_moves_between_threads, 60);
-    ADD_CASE(s, threads_send_not_sync_shared_handles_are_pinned, 60);
+    ADD_CASE(s, threads_send_not_sync_claim_spans_clones, 60);
+    ADD_CASE(s, threads_lent_not_sync_is_pinned, 60);
     ADD_CASE(s, threads_send_not_sync_borrowed_by_one_thread_at_a_time, 60);
     ADD_CASE(s, threads_sync_type_borrowed_by_many_threads_at_once, 60);
     ADD_CASE(s, threads_race_borrow_mut_is_exclusive, 300);

@@ -174,6 +174,11 @@ impl Ownership for kind::Boxed {
 
 impl Ownership for kind::Shared {
     fn descriptor<T: 'static>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
+        // Arc<T> is Send only when T is Send + Sync: otherwise two threads
+        // could each hold a clone and read T at once. Such handles stay on
+        // their thread.
+        let sync = sys::FERRY_SEND | sys::FERRY_SYNC;
+        let flags = if flags & sync == sync { flags } else { 0 };
         sys::ferry_type_desc {
             release: Some(release_arc::<T>),
             retain: Some(retain_arc::<T>),

@@ -142,6 +142,24 @@ fn not_sync_borrowed_on_one_thread_at_a_time() {
     );
 }
 
+struct SharedCell {
+    cell: Cell<u32>,
+}
+ferry::export!(SharedCell, "test.SharedCell", Shared);
+
+#[test]
+fn arc_of_a_not_sync_type_stays_on_its_thread() {
+    // Arc<T> is Send only when T is Sync: two threads could each hold a clone.
+    let h = Handle::from_arc(Arc::new(SharedCell { cell: Cell::new(3) })).unwrap();
+    let c = h.clone_handle().unwrap();
+    let status = std::thread::spawn(move || c.check().unwrap_err().status)
+        .join()
+        .unwrap();
+    assert_eq!(status, Status::THREAD);
+    assert_eq!(c.to_arc().unwrap().cell.get(), 3);
+    h.drop_handle().unwrap();
+}
+
 #[test]
 fn arc_mutex_shared_across_threads() {
     let h = Handle::from_arc(Arc::new(Guarded {
