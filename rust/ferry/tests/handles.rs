@@ -148,6 +148,7 @@ struct SharedCell {
 ferry::export!(SharedCell, "test.SharedCell", Shared);
 
 #[test]
+#[allow(clippy::arc_with_non_send_sync)] // the very case under test
 fn arc_of_a_not_sync_type_stays_on_its_thread() {
     // Arc<T> is Send only when T is Sync: two threads could each hold a clone.
     let h = Handle::from_arc(Arc::new(SharedCell { cell: Cell::new(3) })).unwrap();
