@@ -479,6 +479,54 @@ START_TEST(threads_send_not_sync_claim_spans_clones) {
 }
 END_TEST
 
+/* Four threads borrow one Send + !Sync object through four clones as fast as
+ * they can: a counter inside the object must never see two at once. */
+typedef struct claim_race {
+    ferry_handle h;
+    const ferry_type *t;
+    atomic_int *inside;
+    atomic_long *overlaps, *refused;
+    long rounds;
+} claim_race;
+
+static void *claim_race_worker(void *arg) {
+    claim_race *r = arg;
+    for (long i = 0; i < r->rounds; i++) {
+        const void *p;
+        ferry_status s = ferry_borrow(r->h, r->t, &p);
+        if (s == FERRY_E_THREAD) {
+            atomic_fetch_add(r->refused, 1);
+            continue;
+        }
+        ck_assert_int_eq(s, FERRY_OK);
+        if (atomic_fetch_add(r->inside, 1) != 0) atomic_fetch_add(r->overlaps, 1);
+        atomic_fetch_sub(r->inside, 1);
+        ck_assert_int_eq(ferry_unborrow(r->h), FERRY_OK);
+    }
+    return NULL;
+}
+
+START_TEST(threads_send_not_sync_claim_never_overlaps) {
+    fx f;
+    fx_init(&f, "t_claim_race", FERRY_SEND, FX_RETAIN);
+    ferry_handle hs[4];
+    expect_ok(ferry_share(f.type, fx_new(&f, 0), &hs[0]));
+    for (int i = 1; i < 4; i++) expect_ok(ferry_clone(hs[0], &hs[i]));
+    atomic_int inside = 0;
+    atomic_long overlaps = 0, refused = 0;
+    claim_race r[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (claim_race){hs[i], f.type, &inside, &overlaps, &refused, scaled(100000)};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, claim_race_worker, &r[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    ck_assert_int_eq(atomic_load(&overlaps), 0);
+    for (int i = 0; i < 4; i++) expect_ok(ferry_drop(hs[i]));
+    ck_assert_int_eq(fx_count(&f.destroyed), 1);
+}
+END_TEST
+
 /* A shared lend of a !Sync object stays on the lender's thread (&T is not
  * Send when T is not Sync: the lender may read the object meanwhile). */
 START_TEST(threads_lent_not_sync_is_pinned) {
@@ -729,6 +777,7 @@ int main(void) {
     ADD_CASE(s, threads_send_unique_moves_between_threads, 60);
     ADD_CASE(s, threads_send_not_sync_claim_spans_clones, 60);
     ADD_CASE(s, threads_lent_not_sync_is_pinned, 60);
+    ADD_CASE(s, threads_send_not_sync_claim_never_overlaps, 120);
     ADD_CASE(s, threads_send_not_sync_borrowed_by_one_thread_at_a_time, 60);
     ADD_CASE(s, threads_sync_type_borrowed_by_many_threads_at_once, 60);
     ADD_CASE(s, threads_race_borrow_mut_is_exclusive, 300);
