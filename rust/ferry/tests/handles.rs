@@ -42,12 +42,17 @@ struct Guarded {
 ferry::export!(Guarded, "test.Guarded", Shared);
 
 // Tests share one process (and one table), so each checks its own type's
-// ledger deltas and its own drop counters.
+// ledger deltas and its own drop counters; the tests that use Point (whose
+// drops and ledger they count) run one at a time.
 static LOCK: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[test]
 fn box_round_trip_and_double_drop() {
-    let _g = LOCK.lock().unwrap();
+    let _g = serial();
     let before = POINT_DROPS.load(Ordering::SeqCst);
     let l0 = ferry::ledger_of::<Point>().unwrap();
     let h = Handle::new(Box::new(Point { x: 7 })).unwrap();
@@ -182,6 +187,7 @@ fn arc_mutex_shared_across_threads() {
 
 #[test]
 fn lend_revokes_on_return_and_on_panic() {
+    let _g = serial();
     let p = Point { x: 3 };
     let kept = ferry::lend(&p, |h| {
         assert_eq!(h.kind().unwrap(), Kind::Lent);
@@ -285,7 +291,7 @@ fn host_objects_are_released_once_by_rust() {
 
 #[test]
 fn a_handle_cast_to_another_type_is_refused_and_untouched() {
-    let _g = LOCK.lock().unwrap();
+    let _g = serial();
     let before = POINT_DROPS.load(Ordering::SeqCst);
     let h = Handle::new(Box::new(Point { x: 5 })).unwrap();
     let wrong = h.cast::<Counter>();
@@ -361,13 +367,23 @@ fn two_rust_types_cannot_share_a_name() {
 
 ferry::host_type!(HostPinned, "test.HostPinned");
 
+// Its own counter: tests run in parallel, and HOST_RELEASES belongs to the
+// test above.
+static PINNED_RELEASES: AtomicUsize = AtomicUsize::new(0);
+
+unsafe extern "C" fn pinned_release(p: *mut std::ffi::c_void) {
+    PINNED_RELEASES.fetch_add(1, Ordering::SeqCst);
+    // SAFETY: the test made p with Box::into_raw below.
+    drop(unsafe { Box::from_raw(p.cast::<u32>()) });
+}
+
 #[test]
 fn owned_refuses_a_host_type_that_is_not_send() {
     use ferry::sys;
     let desc = sys::ferry_type_desc {
         name: c"test.HostPinned".as_ptr(),
         flags: 0,
-        release: Some(host_release),
+        release: Some(pinned_release),
         retain: None,
         downgrade: None,
         upgrade: None,
@@ -388,13 +404,13 @@ fn owned_refuses_a_host_type_that_is_not_send() {
         .err()
         .expect("a !Send host object");
     assert_eq!(err.status, Status::THREAD);
-    let before = HOST_RELEASES.load(Ordering::SeqCst);
+    let before = PINNED_RELEASES.load(Ordering::SeqCst);
     // SAFETY: the host ends its own handle.
     assert_eq!(
         unsafe { sys::ferry_drop_at(raw, 0, c"host.c:3".as_ptr()) },
         0
     );
-    assert_eq!(HOST_RELEASES.load(Ordering::SeqCst), before + 1);
+    assert_eq!(PINNED_RELEASES.load(Ordering::SeqCst), before + 1);
 }
 
 #[test]
