@@ -206,11 +206,17 @@ impl Ownership for kind::Local {
 }
 
 /// Registers `T` once per library (the cell lives in the calling crate).
-/// The same Rust type compiled into two libraries registers twice with
-/// different (monomorphised) functions: the second library then uses the
-/// first one's type, but only when the first registration carries the same
-/// Rust identity (TypeId and ownership kind), recorded in libferry as a
-/// marker type bound to that registration. Layout alone is not identity.
+///
+/// A type name belongs to one Rust type. Before registering the real type,
+/// the name is claimed in libferry by a marker type ("ferry.rust:<name>")
+/// whose `size` field carries a hash of the Rust identity (`TypeId` of
+/// `T` and its ownership kind): the registry's own rule — one descriptor
+/// per name — then arbitrates between libraries and threads. A different
+/// Rust type under a taken name is refused (`FERRY_E_TYPE`), even when the
+/// optimiser has merged identical release functions so that the two real
+/// descriptors compare equal. The same Rust type compiled into two
+/// libraries registers the real descriptor twice with different
+/// (monomorphised) functions; the second library then uses the first one's.
 ///
 /// # Safety
 /// `flags` must be the Send/Sync flags of `T` owned as `O`.
@@ -223,88 +229,72 @@ pub unsafe fn register_once<T: 'static, O: Ownership + 'static>(
     if let Some(t) = cell.get() {
         return Ok(*t);
     }
+    claim_name::<T, O>(name)?;
     let desc = O::descriptor::<T>(name, flags);
     let mut out: *const sys::ferry_type = std::ptr::null();
     // SAFETY: desc and out are valid for the call; libferry copies desc.
     let status = unsafe { sys::ferry_type_register(&desc, &mut out) };
     let t = match check(status) {
-        Ok(()) => {
-            let t = TypeRef(NonNull::new(out as *mut _).expect("registered type"));
-            mark_identity::<T, O>(name, t)?;
-            t
-        }
-        Err(e) if e.status == Status::TYPE => same_type_elsewhere::<T, O>(name, &desc).ok_or(e)?,
+        Ok(()) => TypeRef(NonNull::new(out as *mut _).expect("registered type")),
+        // The name is ours (claimed above): another copy of this very type
+        // registered it first, with its own functions.
+        Err(e) if e.status == Status::TYPE => TypeRef::find(name).ok_or(e)?,
         Err(e) => return Err(e),
     };
     Ok(*cell.get_or_init(|| t))
 }
 
-fn identity_name<T: 'static, O: 'static>(name: &CStr, t: TypeRef) -> std::ffi::CString {
+fn identity<T: 'static, O: 'static>(name: &CStr) -> usize {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (name, std::any::TypeId::of::<(T, O)>()).hash(&mut h);
-    std::ffi::CString::new(format!(
-        "ferry.rust-identity:{:016x}@{:p}",
-        h.finish(),
-        t.as_ptr()
-    ))
-    .expect("no NUL")
+    h.finish() as usize
 }
 
 unsafe extern "C" fn release_nothing(_: *mut c_void) {}
 
-// Not a c"" literal: Debian's cbindgen 0.24 cannot parse those.
-#[allow(clippy::manual_c_str_literals)]
-const EMPTY_NAME: &CStr = match CStr::from_bytes_with_nul(b"\0") {
-    Ok(name) => name,
-    Err(_) => panic!("a NUL-terminated literal"),
-};
-
-fn mark_identity<T: 'static, O: 'static>(name: &CStr, t: TypeRef) -> Result<()> {
-    let marker = identity_name::<T, O>(name, t);
-    let desc = sys::ferry_type_desc {
-        release: Some(release_nothing),
-        ..base_desc::<()>(EMPTY_NAME, 0)
-    };
+/// Claims `name` for the Rust type (T, O), or fails with FERRY_E_TYPE when
+/// another Rust type holds it.
+fn claim_name<T: 'static, O: 'static>(name: &CStr) -> Result<()> {
+    let marker = std::ffi::CString::new(format!("ferry.rust:{}", name.to_string_lossy()))
+        .expect("a CStr has no inner NUL");
+    let id = identity::<T, O>(name);
     let desc = sys::ferry_type_desc {
         name: marker.as_ptr(),
-        ..desc
+        flags: 0,
+        release: Some(release_nothing),
+        retain: None,
+        downgrade: None,
+        upgrade: None,
+        release_weak: None,
+        size: id,
+        align: 1,
     };
     let mut out: *const sys::ferry_type = std::ptr::null();
     // SAFETY: desc and out are valid; libferry copies the name.
-    let s = unsafe { sys::ferry_type_register(&desc, &mut out) };
-    // Another library with the same identity may have marked it already.
-    match check(s) {
+    let status = unsafe { sys::ferry_type_register(&desc, &mut out) };
+    match check(status) {
         Ok(()) => Ok(()),
-        Err(e) if e.status == Status::TYPE => Ok(()),
+        Err(e) if e.status == Status::TYPE => {
+            // Another library's release_nothing: same claim if same identity.
+            let found = TypeRef::find(&marker).ok_or(e.clone())?;
+            // SAFETY: found is registered; its descriptor lives as long.
+            let held = unsafe { (*sys::ferry_type_descriptor(found.as_ptr())).size };
+            if held == id {
+                Ok(())
+            } else {
+                Err(Error::new(
+                    Status::TYPE,
+                    format!(
+                        "type name {:?} is taken by another Rust type than {}",
+                        name,
+                        std::any::type_name::<T>()
+                    ),
+                ))
+            }
+        }
         Err(e) => Err(e),
     }
-}
-
-fn same_type_elsewhere<T: 'static, O: 'static>(
-    name: &CStr,
-    desc: &sys::ferry_type_desc,
-) -> Option<TypeRef> {
-    let found = TypeRef::find(name)?;
-    // SAFETY: found is a registered type; its descriptor lives as long.
-    let other = unsafe { &*sys::ferry_type_descriptor(found.as_ptr()) };
-    let same = other.size == desc.size
-        && other.align == desc.align
-        && other.flags == desc.flags
-        && other.retain.is_some() == desc.retain.is_some()
-        && other.downgrade.is_some() == desc.downgrade.is_some();
-    if !same {
-        return None;
-    }
-    // The first library marks its registration right after making it.
-    let marker = identity_name::<T, O>(name, found);
-    for _ in 0..1000 {
-        if TypeRef::find(&marker).is_some() {
-            return Some(found);
-        }
-        std::thread::yield_now();
-    }
-    None
 }
 
 /// A C host's type, looked up by name on each use until it is registered.
