@@ -104,7 +104,8 @@ FERRY_API const char *ferry_last_error(void);
  * Records a failure found outside libferry — the Rust boundary uses it for a
  * panic or a Rust error — as if a ferry call had failed: this thread's last
  * error becomes "<STATUS>: <op>: <message>" and the error policy applies.
- * op and message may be NULL. Returns s.
+ * op and message may be NULL. It records whatever s is, FERRY_OK included,
+ * so call it only for failures. Returns s.
  */
 FERRY_API ferry_status ferry_report_error(ferry_status s, const char *op, const char *message);
 
@@ -174,7 +175,7 @@ typedef struct ferry_type_desc {
     void *(*retain)(void *obj);       /* shared kinds: one more unit; enables clone */
     void *(*downgrade)(void *obj);    /* optional: a weak unit from a strong one */
     void *(*upgrade)(void *weak);     /* optional: a strong unit, NULL when gone */
-    void (*release_weak)(void *weak); /* required when downgrade is set */
+    void (*release_weak)(void *weak); /* downgrade, upgrade, release_weak: all or none */
     size_t size, align;               /* optional, 0 = unknown */
 } ferry_type_desc;
 
@@ -322,10 +323,15 @@ FERRY_API ferry_status ferry_take_at(ferry_handle h, const ferry_type *t, void *
 /*
  * Borrows the object: *obj stays valid until the matching ferry_unborrow;
  * ownership does not move. Borrows nest and count; while any is outstanding
- * h cannot be dropped, taken or revoked. A shared borrow of a type without
- * FERRY_SYNC is allowed from one thread at a time. Lock-free.
+ * h cannot be dropped, taken or revoked. Shared borrows of an object of a
+ * FERRY_SEND type without FERRY_SYNC may be outstanding on one thread at a
+ * time, across all its handles. Lock-free, except for those borrows (a
+ * striped mutex, c/src/claims.c).
  * Also returns FERRY_E_TYPE; FERRY_E_KIND (weak handle); FERRY_E_BORROWED
- * (h is mutably borrowed); FERRY_E_LIMIT (2^20 - 1 borrows outstanding).
+ * (h is mutably borrowed); FERRY_E_THREAD (another thread holds the !Sync
+ * object's shared borrows); FERRY_E_LIMIT (2^20 - 1 borrows outstanding, or
+ * 4095 claimed borrows of one handle in flight); FERRY_E_NOMEM (the claim
+ * cannot be recorded).
  */
 FERRY_API ferry_status ferry_borrow(ferry_handle h, const ferry_type *t, const void **obj);
 
@@ -341,7 +347,9 @@ FERRY_API ferry_status ferry_borrow_mut(ferry_handle h, const ferry_type *t, voi
  * borrowed). Borrows are counted, not owned: ferry cannot tell whose borrow
  * an unborrow ends, so each caller must end exactly the borrows it took.
  * Also returns FERRY_E_BORROWED (no borrow outstanding); FERRY_E_THREAD (a
- * !Sync object's shared borrows are held on another thread). Lock-free.
+ * !Sync object's shared borrows are held on another thread); FERRY_E_LIMIT
+ * (4095 claimed unborrows of one handle in flight). Lock-free, except for a
+ * !Sync object's shared borrows (a striped mutex).
  */
 FERRY_API ferry_status ferry_unborrow(ferry_handle h);
 
@@ -374,9 +382,11 @@ FERRY_API ferry_status ferry_check(ferry_handle h, const ferry_type *t);
  * than its previous use; dropped_by_* count drops and revokes; revoked
  * counts the revokes among them. Always
  *   live = created + cloned - taken - dropped_by_c - dropped_by_rust.
- * peak_live is the highest live value: exact when each thread ends the
- * handles it made, otherwise a lower bound that is at least every live
- * value a ledger read has returned (docs/ledger.md).
+ * peak_live is a lower bound of the highest live value: exact when one
+ * thread at a time holds the type's handles (one thread, or workers one
+ * after another); with several holding handles at once it may be as low as
+ * the largest single thread's peak, and is always at least every live value
+ * an earlier ledger read returned (docs/ledger.md).
  */
 typedef struct ferry_counts {
     uint64_t created, cloned, borrows, handoffs, taken;
@@ -442,8 +452,10 @@ FERRY_API size_t ferry_report_leaks(FILE *out);
  *
  * The _as macros pass the caller's file:line like the core macros. Ownership
  * and statuses are those of ferry_clone, ferry_drop and ferry_check;
- * check also answers FERRY_E_TYPE when the handle is of another type
- * (Prefix_type() looks the type up by name, taking the registry lock).
+ * check also answers FERRY_E_TYPE when the handle is of another type or no
+ * type NAME is registered yet (Prefix_type() looks the type up by name,
+ * taking the registry lock). Only the compiler checks the type of a drop or
+ * clone; at run time they check liveness like ferry_drop and ferry_clone.
  */
 #define FERRY_TYPED_HANDLE(P, H, NAME)                                                             \
     FERRY_MAYBE_UNUSED static inline ferry_handle P##_untyped(H h)                                 \

@@ -44,7 +44,10 @@ ferry__claims *ferry__claims_lock(const void *obj)
     return c;
 }
 
-void ferry__claims_unlock(ferry__claims *c) { pthread_mutex_unlock(&c->lock); }
+void ferry__claims_unlock(ferry__claims *c)
+{
+    pthread_mutex_unlock(&c->lock);
+}
 
 static claim *find(ferry__claims *c, const void *obj)
 {

@@ -120,7 +120,7 @@ typedef struct ferry__slot {
     _Atomic(const char *) created_at; /* site strings, static storage */
     _Atomic(const char *) released_at;
     _Atomic uint32_t type_id;     /* kept after release for messages */
-    _Atomic uint32_t thread;      /* pinned: owner; !Sync: current borrower */
+    _Atomic uint32_t thread;      /* pinned: owner; Send + !Sync: FERRY__NEEDS_CLAIM */
     _Atomic uint32_t last_thread; /* for handoff counting */
     _Atomic uint32_t next_free;   /* free-list link (index + 1) */
 } ferry__slot;

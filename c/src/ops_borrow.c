@@ -5,7 +5,8 @@
  * type, or a pinned one used on its own thread): one acquire load of the
  * slot's state, a few plain loads, and one CAS. Anything unusual falls
  * through to the slow path, which re-checks everything with ferry__resolve
- * and gives the precise error. No path takes a lock.
+ * and gives the precise error. Only the shared borrows of Send + !Sync
+ * objects take a lock (a striped mutex, claims.c).
  */
 #include "ops.h"
 
@@ -60,9 +61,9 @@ static ferry_status borrow_claimed(const char *op, ferry_handle h, ferry__thread
         else if (ferry__state_borrows(st) == FERRY__BORROW_MASK)
             s = ferry__fail(FERRY_E_LIMIT, op, NULL, "%u borrows of one handle outstanding",
                             (unsigned)FERRY__BORROW_MASK);
-        else if (atomic_compare_exchange_weak_explicit(&lk->slot->state, &st,
-                                                       st - FERRY__PIN_ONE + FERRY__BORROW_ONE,
-                                                       memory_order_acq_rel, memory_order_acquire)) {
+        else if (atomic_compare_exchange_weak_explicit(
+                     &lk->slot->state, &st, st - FERRY__PIN_ONE + FERRY__BORROW_ONE,
+                     memory_order_acq_rel, memory_order_acquire)) {
             ferry__claims_unlock(c);
             *obj = target;
             return FERRY_OK;
@@ -92,8 +93,7 @@ static ferry_status unborrow_claimed(const char *op, ferry_handle h, ferry__thre
         if (ferry__state_borrows(st) == 0) {
             ferry__subject subj;
             ferry__subject_of(lk, h, &subj);
-            s = ferry__fail(FERRY_E_BORROWED, op, &subj,
-                            "no borrow of the handle is outstanding");
+            s = ferry__fail(FERRY_E_BORROWED, op, &subj, "no borrow of the handle is outstanding");
         } else if (atomic_compare_exchange_weak_explicit(
                        &lk->slot->state, &st, st - FERRY__PIN_ONE - FERRY__BORROW_ONE,
                        memory_order_acq_rel, memory_order_acquire)) {
