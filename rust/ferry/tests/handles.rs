@@ -238,6 +238,39 @@ fn boundary_turns_panics_and_errors_into_statuses() {
     assert_eq!(ferry::boundary(|| ()), Status::OK);
 }
 
+/// What a C host does: registers its type (a boxed u32 released by
+/// `release`) and boxes one object, returning the handle.
+fn host_box(
+    name: &'static std::ffi::CStr,
+    flags: u32,
+    release: unsafe extern "C" fn(*mut std::ffi::c_void),
+    value: u32,
+    site: &'static std::ffi::CStr,
+) -> ferry::sys::ferry_handle {
+    use ferry::sys;
+    let desc = sys::ferry_type_desc {
+        name: name.as_ptr(),
+        flags,
+        release: Some(release),
+        retain: None,
+        downgrade: None,
+        upgrade: None,
+        release_weak: None,
+        size: 0,
+        align: 0,
+    };
+    let mut t = std::ptr::null();
+    let mut raw = sys::ferry_handle::default();
+    // SAFETY: desc, t, raw and the strings are valid; the object is a boxed
+    // u32, which `release` frees.
+    unsafe {
+        assert_eq!(sys::ferry_type_register(&desc, &mut t), 0);
+        let obj = Box::into_raw(Box::new(value)).cast();
+        assert_eq!(sys::ferry_box_at(t, obj, &mut raw, site.as_ptr()), 0);
+    }
+    raw
+}
+
 ferry::host_type!(HostImage, "test.HostImage");
 
 static HOST_RELEASES: AtomicUsize = AtomicUsize::new(0);
@@ -251,25 +284,13 @@ unsafe extern "C" fn host_release(p: *mut std::ffi::c_void) {
 #[test]
 fn host_objects_are_released_once_by_rust() {
     use ferry::sys;
-    let desc = sys::ferry_type_desc {
-        name: c"test.HostImage".as_ptr(),
-        flags: sys::FERRY_SEND | sys::FERRY_SYNC,
-        release: Some(host_release),
-        retain: None,
-        downgrade: None,
-        upgrade: None,
-        release_weak: None,
-        size: 0,
-        align: 0,
-    };
-    let mut t = std::ptr::null();
-    let mut raw = sys::ferry_handle::default();
-    // SAFETY: what a C host does: register its type, box an object.
-    unsafe {
-        assert_eq!(sys::ferry_type_register(&desc, &mut t), 0);
-        let obj = Box::into_raw(Box::new(99u32)).cast();
-        assert_eq!(sys::ferry_box_at(t, obj, &mut raw, c"host.c:1".as_ptr()), 0);
-    }
+    let raw = host_box(
+        c"test.HostImage",
+        sys::FERRY_SEND | sys::FERRY_SYNC,
+        host_release,
+        99u32,
+        c"host.c:1",
+    );
     let owned = ferry::Owned::<HostImage>::from_handle(Handle::from_raw(raw)).unwrap();
     // SAFETY: the host's object is a u32.
     assert_eq!(
@@ -380,25 +401,7 @@ unsafe extern "C" fn pinned_release(p: *mut std::ffi::c_void) {
 #[test]
 fn owned_refuses_a_host_type_that_is_not_send() {
     use ferry::sys;
-    let desc = sys::ferry_type_desc {
-        name: c"test.HostPinned".as_ptr(),
-        flags: 0,
-        release: Some(pinned_release),
-        retain: None,
-        downgrade: None,
-        upgrade: None,
-        release_weak: None,
-        size: 0,
-        align: 0,
-    };
-    let mut t = std::ptr::null();
-    let mut raw = sys::ferry_handle::default();
-    // SAFETY: what a C host does: register its !Send type, box an object.
-    unsafe {
-        assert_eq!(sys::ferry_type_register(&desc, &mut t), 0);
-        let obj = Box::into_raw(Box::new(7u32)).cast();
-        assert_eq!(sys::ferry_box_at(t, obj, &mut raw, c"host.c:2".as_ptr()), 0);
-    }
+    let raw = host_box(c"test.HostPinned", 0, pinned_release, 7u32, c"host.c:2");
     let h = Handle::<HostPinned>::from_raw(raw);
     let err = ferry::Owned::from_handle(h)
         .err()
