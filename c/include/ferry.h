@@ -22,6 +22,7 @@
 #ifndef FERRY_H
 #define FERRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -504,5 +505,7 @@ FERRY_API size_t ferry_report_leaks(FILE *out);
 #ifdef __cplusplus
 }
 #endif
+
+#include "ferry/plugin.h"
 
 #endif /* FERRY_H */
