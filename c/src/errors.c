@@ -142,7 +142,10 @@ FERRY_COLD ferry_status ferry__fail(ferry_status s, const char *op, const ferry_
     if (subj) {
         bool first = true;
         if (subj->type)
-            detail(buf, &len, &first, "type %s", subj->type->name);
+            detail(buf, &len, &first, "type %s%s", subj->type->name,
+                   atomic_load_explicit(&subj->type->retired, memory_order_acquire)
+                       ? " (unregistered: its plugin was closed)"
+                       : "");
         if (subj->kind != FERRY__FREE)
             detail(buf, &len, &first, "kind %s", ferry__kind_name(subj->kind));
         if (subj->h.bits)

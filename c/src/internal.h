@@ -129,9 +129,24 @@ _Static_assert(sizeof(ferry__slot) == 48, "a slot must stay 48 bytes (docs/desig
 
 /* ---- Types --------------------------------------------------------------- */
 
+/*
+ * A plugin's gate (plugin.c): every operation that runs a plugin type's code
+ * or makes a handle of one — and every call into the plugin — holds the gate
+ * open while it runs, so ferry_plugin_close can tell, without a lock on the
+ * hot paths of other types, that nothing of the plugin is running or live.
+ */
+enum { FERRY__GATE_OPEN, FERRY__GATE_CLOSING, FERRY__GATE_CLOSED };
+typedef struct ferry__gate {
+    _Atomic uint32_t ops;   /* operations inside the gate */
+    _Atomic uint32_t phase; /* FERRY__GATE_* */
+    const char *plugin;     /* the plugin's name, for messages */
+} ferry__gate;
+
 struct ferry_type {
     ferry_type_desc desc; /* desc.name points at `name` below */
     uint32_t id;          /* 1-based index into the registry */
+    _Atomic bool retired; /* unregistered when its plugin closed */
+    _Atomic(ferry__gate *) gate; /* the plugin whose code it runs, or NULL */
     char name[256];
 };
 
@@ -145,6 +160,38 @@ static inline const ferry_type *ferry__type_by_id(uint32_t id)
                                   : NULL;
 }
 uint32_t ferry__type_count(void);
+
+/*
+ * Registers a plugin's types all or nothing: fails with FERRY_E_TYPE when a
+ * name repeats or is registered already (a type of a closed plugin with the
+ * same descriptor is revived instead, so a reopened plugin's cached type
+ * pointers stay right), or with the registry's own statuses. On success
+ * out[i] is the type of descs[i], gated by gate. op names the operation.
+ */
+ferry_status ferry__types_register_plugin(const char *op, const ferry_type_desc *descs, uint32_t n,
+                                          ferry__gate *gate, const ferry_type **out);
+/* Unregisters a closed plugin's types: lookups no longer find them. */
+void ferry__types_retire(const ferry_type *const *types, uint32_t n);
+
+/* Enters t's gate (see ferry__gate) for an operation that makes a handle of
+ * t (`creating`) or runs t's code: waits while its plugin is being closed
+ * and fails with FERRY_E_TYPE (creating) once it is closed. *g is the gate
+ * to leave, NULL for types of no plugin (the common case, inline). */
+ferry_status ferry__gate_enter_slow(const char *op, const ferry_type *t, bool creating,
+                                    ferry__gate **g);
+static inline ferry_status ferry__gate_enter(const char *op, const ferry_type *t, bool creating,
+                                             ferry__gate **g)
+{
+    *g = NULL;
+    if (FERRY_LIKELY(atomic_load_explicit(&t->gate, memory_order_acquire) == NULL))
+        return FERRY_OK;
+    return ferry__gate_enter_slow(op, t, creating, g);
+}
+static inline void ferry__gate_leave(ferry__gate *g)
+{
+    if (g)
+        atomic_fetch_sub_explicit(&g->ops, 1, memory_order_release);
+}
 
 /*
  * Whether the slot's object is bound to the thread that made the handle:

@@ -108,11 +108,13 @@ static inline bool ferry__state_busy(uint64_t s)
  * Ends a live handle: frees its slot if nothing borrows it and its kind is
  * one of allowed_kinds (a bit mask of 1u << kind). On success *obj is the
  * unit, h is stale and its slot is back on the free list; the caller
- * disposes of the unit and counts the end.
+ * disposes of the unit and counts the end. With a gate (callers that run
+ * the type's release code), *gate is the plugin gate entered first — NULL
+ * for types of no plugin — which the caller leaves, on failure too.
  */
 ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, unsigned allowed_kinds,
                         const char *what, const char *site, ferry__thread *self, ferry__lookup *lk,
-                        void **obj);
+                        void **obj, ferry__gate **gate);
 
 #define FERRY__KIND_BIT(k) (1u << (k))
 

@@ -21,14 +21,19 @@ static ferry_status create(const char *op, const ferry_type *t, const void *obj,
         return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate this thread's state");
     if (!ferry__ledger_ready(self, t->id))
         return ferry__fail_ledger(op, t);
-    uint32_t index;
-    ferry_status s = ferry__reserve(op, self, t, kind, &index);
+    ferry__gate *gate;
+    ferry_status s = ferry__gate_enter(op, t, true, &gate);
     if (s != FERRY_OK)
         return s;
-    /* The object is only stored, never written through, for a shared lend. */
-    *out = ferry__publish_reserved(self, index, t, kind, (void *)(uintptr_t)obj, site);
-    ferry__ledger_count_change(self, t->id, FERRY__C_CREATED);
-    return FERRY_OK;
+    uint32_t index;
+    s = ferry__reserve(op, self, t, kind, &index);
+    if (s == FERRY_OK) {
+        /* The object is only stored, never written through, for a shared lend. */
+        *out = ferry__publish_reserved(self, index, t, kind, (void *)(uintptr_t)obj, site);
+        ferry__ledger_count_change(self, t->id, FERRY__C_CREATED);
+    }
+    ferry__gate_leave(gate);
+    return s;
 }
 
 ferry_status ferry_box_at(const ferry_type *t, void *obj, ferry_handle *out, const char *site)
@@ -113,29 +118,14 @@ static bool type_supports(const derive_rule *r, const ferry_type *t)
     return r->make_unit == clone_unit ? t->desc.retain != NULL : t->desc.downgrade != NULL;
 }
 
-/*
- * clone, downgrade and upgrade: pin the source so its object outlives the
- * type's function, reserve the new slot, and only then call the function
- * for the new unit, so a full table calls no type function at all.
- */
-static ferry_status derive(const derive_rule *r, ferry_handle h, ferry_handle *out,
-                           const char *site)
+/* The rest of derive, once the plugin gate (if any) is held: the type's
+ * code may run. from: the source handle's kind. */
+static ferry_status derive_pinned(const derive_rule *r, ferry_handle h, ferry_handle *out,
+                                  const char *site, ferry__thread *self, ferry__lookup *lkp,
+                                  unsigned from)
 {
-    ferry__thread *self = ferry__self();
-    ferry__lookup lk;
-    ferry_status s = ferry__resolve(r->op, h, NULL, self, &lk);
-    if (s != FERRY_OK)
-        return s;
-    if (!out)
-        return ferry__fail(FERRY_E_NULL, r->op, NULL, "null out-pointer `out`");
-    unsigned from = ferry__state_kind(lk.state);
-    if (!(r->from_kinds & FERRY__KIND_BIT(from)))
-        return ferry__fail_kind(r->op, &lk, h, r->kind_what);
-    if (!type_supports(r, lk.type))
-        return ferry__fail_kind(r->op, &lk, h, r->missing);
-    if (!ferry__ledger_ready(self, lk.type->id))
-        return ferry__fail_ledger(r->op, lk.type);
-    s = ferry__pin(r->op, h, self, &lk);
+    ferry__lookup lk = *lkp;
+    ferry_status s = ferry__pin(r->op, h, self, &lk);
     if (s != FERRY_OK)
         return s;
 
@@ -162,6 +152,37 @@ static ferry_status derive(const derive_rule *r, ferry_handle h, ferry_handle *o
     ferry__unpin(lk.slot);
     ferry__ledger_count_change(self, lk.type->id, r->counter);
     return FERRY_OK;
+}
+
+/*
+ * clone, downgrade and upgrade: pin the source so its object outlives the
+ * type's function, reserve the new slot, and only then call the function
+ * for the new unit, so a full table calls no type function at all.
+ */
+static ferry_status derive(const derive_rule *r, ferry_handle h, ferry_handle *out,
+                           const char *site)
+{
+    ferry__thread *self = ferry__self();
+    ferry__lookup lk;
+    ferry_status s = ferry__resolve(r->op, h, NULL, self, &lk);
+    if (s != FERRY_OK)
+        return s;
+    if (!out)
+        return ferry__fail(FERRY_E_NULL, r->op, NULL, "null out-pointer `out`");
+    unsigned from = ferry__state_kind(lk.state);
+    if (!(r->from_kinds & FERRY__KIND_BIT(from)))
+        return ferry__fail_kind(r->op, &lk, h, r->kind_what);
+    if (!type_supports(r, lk.type))
+        return ferry__fail_kind(r->op, &lk, h, r->missing);
+    if (!ferry__ledger_ready(self, lk.type->id))
+        return ferry__fail_ledger(r->op, lk.type);
+    ferry__gate *gate;
+    s = ferry__gate_enter(r->op, lk.type, true, &gate);
+    if (s != FERRY_OK)
+        return s;
+    s = derive_pinned(r, h, out, site, self, &lk, from);
+    ferry__gate_leave(gate);
+    return s;
 }
 
 static const derive_rule clone_rule = {

@@ -16,11 +16,14 @@ static ferry_status drop(ferry_handle h, ferry_side by, const char *site)
     ferry__thread *self = ferry__self();
     ferry__lookup lk;
     void *obj;
+    ferry__gate *gate = NULL;
     ferry_status s = ferry__end(op, h, NULL, OWNING_KINDS,
                                 "be dropped (a lent handle is ended by its lender's revoke)", site,
-                                self, &lk, &obj);
-    if (s != FERRY_OK)
+                                self, &lk, &obj, &gate);
+    if (s != FERRY_OK) {
+        ferry__gate_leave(gate);
         return s;
+    }
     unsigned kind = ferry__state_kind(lk.state);
     /* The slot is already free: a release function that re-enters ferry,
      * even to drop this very handle, sees a consistent table. */
@@ -28,6 +31,7 @@ static ferry_status drop(ferry_handle h, ferry_side by, const char *site)
         lk.type->desc.release_weak(obj);
     else
         lk.type->desc.release(obj);
+    ferry__gate_leave(gate);
     ferry__ledger_count_change(self, lk.type->id,
                                by == FERRY_BY_RUST ? FERRY__C_DROPPED_RUST : FERRY__C_DROPPED_C);
     return FERRY_OK;
@@ -55,7 +59,7 @@ static ferry_status take(ferry_handle h, const ferry_type *t, void **obj, const 
     void *unit;
     ferry_status s = ferry__end(op, h, t, OWNING_KINDS,
                                 "be taken (a lent handle is ended by its lender's revoke)", site,
-                                self, &lk, &unit);
+                                self, &lk, &unit, NULL);
     if (s != FERRY_OK)
         return s;
     *obj = unit;
@@ -80,7 +84,8 @@ static ferry_status revoke(ferry_handle h, ferry_side by, const char *site)
     void *obj;
     ferry_status s =
         ferry__end("ferry_revoke", h, NULL, LENT_KINDS,
-                   "be revoked (only lent handles can; drop or take it)", site, self, &lk, &obj);
+                   "be revoked (only lent handles can; drop or take it)", site, self, &lk, &obj,
+                   NULL);
     if (s == FERRY_OK) {
         ferry__ledger_count_change(
             self, lk.type->id, by == FERRY_BY_RUST ? FERRY__C_DROPPED_RUST : FERRY__C_DROPPED_C);

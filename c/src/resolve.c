@@ -188,7 +188,7 @@ ferry_handle ferry__publish_reserved(ferry__thread *self, uint32_t index, const 
 
 ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, unsigned allowed_kinds,
                         const char *what, const char *site, ferry__thread *self, ferry__lookup *lk,
-                        void **obj)
+                        void **obj, ferry__gate **gate)
 {
     ferry_status s = ferry__resolve(op, h, t, self, lk);
     while (s == FERRY_OK) {
@@ -199,6 +199,14 @@ ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, uns
             return ferry__fail_borrowed(op, lk, h);
         if (!ferry__ledger_ready(self, lk->type->id))
             return ferry__fail_ledger(op, lk->type);
+        if (gate && !*gate && atomic_load_explicit(&lk->type->gate, memory_order_acquire)) {
+            /* The release code about to run is a plugin's: hold its gate,
+             * then look again (entering may have waited for a close). */
+            s = ferry__gate_enter_slow(op, lk->type, false, gate);
+            if (s == FERRY_OK)
+                s = ferry__resolve(op, h, t, self, lk);
+            continue;
+        }
         uint32_t gen = ferry__state_gen(lk->state);
         if (atomic_compare_exchange_strong_explicit(&lk->slot->state, &lk->state,
                                                     ferry__state_freed(gen, kind),

@@ -17,12 +17,14 @@ uint32_t ferry__type_count(void)
     return atomic_load_explicit(&type_count, memory_order_acquire);
 }
 
-static const ferry_type *find_locked(const char *name)
+/* The registered type named `name`; with `retired`, one of a closed plugin. */
+static ferry_type *find_locked(const char *name, bool retired)
 {
     uint32_t n = atomic_load_explicit(&type_count, memory_order_relaxed);
     for (uint32_t id = 1; id <= n; id++) {
-        const ferry_type *t = atomic_load_explicit(&ferry__types[id], memory_order_relaxed);
-        if (strcmp(t->name, name) == 0)
+        ferry_type *t = (ferry_type *)atomic_load_explicit(&ferry__types[id], memory_order_relaxed);
+        if (atomic_load_explicit(&t->retired, memory_order_relaxed) == retired &&
+            strcmp(t->name, name) == 0)
             return t;
     }
     return NULL;
@@ -49,6 +51,30 @@ static const char *desc_problem(const ferry_type_desc *d)
     return NULL;
 }
 
+/* A new, unpublished type (id 0) copied from desc. */
+static ferry_status new_type_locked(const char *op, const ferry_type_desc *desc, ferry_type **out)
+{
+    if (atomic_load_explicit(&type_count, memory_order_relaxed) >= FERRY__MAX_TYPES)
+        return ferry__fail(FERRY_E_LIMIT, op, NULL, "%u types are registered already",
+                           FERRY__MAX_TYPES);
+    ferry_type *nt = calloc(1, sizeof *nt);
+    if (!nt)
+        return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate type \"%s\"", desc->name);
+    nt->desc = *desc;
+    strcpy(nt->name, desc->name);
+    nt->desc.name = nt->name;
+    *out = nt;
+    return FERRY_OK;
+}
+
+/* Gives t the next id and makes it visible to lock-free lookups by id. */
+static void publish_locked(ferry_type *t)
+{
+    t->id = atomic_load_explicit(&type_count, memory_order_relaxed) + 1;
+    atomic_store_explicit(&ferry__types[t->id], t, memory_order_release);
+    atomic_store_explicit(&type_count, t->id, memory_order_release);
+}
+
 ferry_status ferry_type_register(const ferry_type_desc *desc, const ferry_type **out)
 {
     static const char op[] = "ferry_type_register";
@@ -65,28 +91,16 @@ ferry_status ferry_type_register(const ferry_type_desc *desc, const ferry_type *
 
     ferry_status s = FERRY_OK;
     pthread_mutex_lock(&types_lock);
-    const ferry_type *t = find_locked(desc->name);
+    ferry_type *t = find_locked(desc->name, false);
     if (t) {
         if (!same_desc(&t->desc, desc))
             s = ferry__fail(FERRY_E_TYPE, op, NULL,
                             "type name \"%s\" is already registered with a different descriptor",
                             desc->name);
-    } else if (atomic_load_explicit(&type_count, memory_order_relaxed) >= FERRY__MAX_TYPES) {
-        s = ferry__fail(FERRY_E_LIMIT, op, NULL, "%u types are registered already",
-                        FERRY__MAX_TYPES);
     } else {
-        ferry_type *nt = calloc(1, sizeof *nt);
-        if (!nt) {
-            s = ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate type \"%s\"", desc->name);
-        } else {
-            nt->desc = *desc;
-            strcpy(nt->name, desc->name);
-            nt->desc.name = nt->name;
-            nt->id = atomic_load_explicit(&type_count, memory_order_relaxed) + 1;
-            atomic_store_explicit(&ferry__types[nt->id], nt, memory_order_release);
-            atomic_store_explicit(&type_count, nt->id, memory_order_release);
-            t = nt;
-        }
+        s = new_type_locked(op, desc, &t);
+        if (s == FERRY_OK)
+            publish_locked(t);
     }
     pthread_mutex_unlock(&types_lock);
     if (s == FERRY_OK)
@@ -94,12 +108,77 @@ ferry_status ferry_type_register(const ferry_type_desc *desc, const ferry_type *
     return s;
 }
 
+ferry_status ferry__types_register_plugin(const char *op, const ferry_type_desc *descs, uint32_t n,
+                                          ferry__gate *gate, const ferry_type **out)
+{
+    ferry_type **made = calloc(n ? n : 1, sizeof *made);
+    if (!made)
+        return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate the plugin's type list");
+    ferry_status s = FERRY_OK;
+    pthread_mutex_lock(&types_lock);
+    for (uint32_t i = 0; i < n && s == FERRY_OK; i++) {
+        const ferry_type_desc *d = &descs[i];
+        const char *problem = desc_problem(d);
+        if (problem) {
+            s = ferry__fail(FERRY_E_TYPE, op, NULL, "type %u: %s", i, problem);
+            break;
+        }
+        if (strlen(d->name) > 255) {
+            s = ferry__fail(FERRY_E_TYPE, op, NULL, "type %u: name longer than 255 bytes", i);
+            break;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(descs[j].name, d->name) == 0)
+                s = ferry__fail(FERRY_E_TYPE, op, NULL, "type name \"%s\" appears twice",
+                                d->name);
+        if (s != FERRY_OK)
+            break;
+        if (find_locked(d->name, false)) {
+            s = ferry__fail(FERRY_E_TYPE, op, NULL,
+                            "type name \"%s\" is already registered (by the host, a library or "
+                            "another plugin)",
+                            d->name);
+            break;
+        }
+        ferry_type *old = find_locked(d->name, true);
+        if (old && same_desc(&old->desc, d))
+            made[i] = old;
+        else
+            s = new_type_locked(op, d, &made[i]);
+    }
+    if (s == FERRY_OK) {
+        for (uint32_t i = 0; i < n; i++) {
+            atomic_store_explicit(&made[i]->gate, gate, memory_order_release);
+            if (made[i]->id)
+                atomic_store_explicit(&made[i]->retired, false, memory_order_release);
+            else
+                publish_locked(made[i]);
+            out[i] = made[i];
+        }
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            if (made[i] && !made[i]->id)
+                free(made[i]);
+    }
+    pthread_mutex_unlock(&types_lock);
+    free(made);
+    return s;
+}
+
+void ferry__types_retire(const ferry_type *const *types, uint32_t n)
+{
+    pthread_mutex_lock(&types_lock);
+    for (uint32_t i = 0; i < n; i++)
+        atomic_store_explicit(&((ferry_type *)types[i])->retired, true, memory_order_release);
+    pthread_mutex_unlock(&types_lock);
+}
+
 const ferry_type *ferry_type_find(const char *name)
 {
     if (!name)
         return NULL;
     pthread_mutex_lock(&types_lock);
-    const ferry_type *t = find_locked(name);
+    const ferry_type *t = find_locked(name, false);
     pthread_mutex_unlock(&types_lock);
     return t;
 }

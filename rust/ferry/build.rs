@@ -61,7 +61,7 @@ fn build_libferry(root: &Path, out: &Path) -> PathBuf {
         .args(&sources)
         .args(["-o"])
         .arg(out.join("libferry.so"))
-        .arg("-lpthread")
+        .args(["-lpthread", "-lffi", "-ldl"])
         .status()
         .unwrap_or_else(|e| panic!("cannot run the C compiler `{cc}`: {e}"));
     assert!(status.success(), "building libferry from c/src failed");

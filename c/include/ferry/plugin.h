@@ -3,7 +3,7 @@
  * objects to and calls by name. Included by ferry.h; do not include alone.
  *
  * Two halves:
- *   - the plugin ABI (ferry_plugin_descriptor): what a plugin exports. It is
+ *   - the plugin ABI (ferry_plugin_desc): what a plugin exports. It is
  *     language-neutral and versioned; docs/plugin-abi.md is its contract.
  *     Rust plugins get it from ferry::plugin!; C plugins fill it by hand.
  *   - the host API (ferry_plugin_open/close/find/call): what a host calls.
@@ -70,7 +70,7 @@ typedef struct ferry_plugin_function {
  * The descriptor a plugin exports as `ferry_plugin_descriptor`. Every
  * pointer in it must stay valid while the library is loaded (static data).
  */
-typedef struct ferry_plugin_descriptor {
+typedef struct ferry_plugin_desc {
     uint64_t magic;       /* FERRY_PLUGIN_MAGIC */
     uint32_t abi_version; /* FERRY_PLUGIN_ABI_VERSION */
     uint32_t flags;       /* 0 or FERRY_PLUGIN_UNLOADABLE */
@@ -83,7 +83,7 @@ typedef struct ferry_plugin_descriptor {
     uint32_t ntypes;
     uint32_t nfunctions;
     const ferry_plugin_function *functions;
-} ferry_plugin_descriptor;
+} ferry_plugin_desc;
 
 /* A token that identifies this copy of libferry's handle table in the
  * process. Plugins store the function in their descriptor (see above). */
@@ -222,7 +222,7 @@ FERRY_API ferry_status ferry_plugin_close(ferry_plugin *p);
 
 /* The plugin's descriptor, exactly as it exported it (for inspection);
  * NULL for NULL. Valid while p is open. */
-FERRY_API const ferry_plugin_descriptor *ferry_plugin_descriptor_of(const ferry_plugin *p);
+FERRY_API const ferry_plugin_desc *ferry_plugin_descriptor_of(const ferry_plugin *p);
 
 /* The path p was opened from (as given to ferry_plugin_open). */
 FERRY_API const char *ferry_plugin_path(const ferry_plugin *p);

@@ -1,0 +1,372 @@
+/*
+ * plugin.c — opening and closing plugins, and the gate that makes a close
+ * safe: see ferry/plugin.h for the contract and docs/plugin-abi.md for
+ * the descriptor.
+ *
+ * The gate: every operation that makes a handle of a plugin's type or runs
+ * its code (create, clone, downgrade, upgrade, drop, a call) increments the
+ * plugin's `ops`, then reads `phase`; close sets phase CLOSING, then reads
+ * `ops`. Both sides use seq_cst, so at least one sees the other (the
+ * store-load pattern of Dekker's algorithm): an operation that missed the
+ * CLOSING store has its increment seen by close, which answers BUSY; an
+ * operation that sees CLOSING backs out and waits for the verdict. Close
+ * itself never waits, so a release function that closes its own plugin
+ * gets FERRY_E_BUSY instead of a deadlock.
+ */
+#define _GNU_SOURCE /* RTLD_NODELETE, RTLD_NOLOAD */
+#include "plugin_host.h"
+
+#include "ops.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static pthread_mutex_t plugins_lock = PTHREAD_MUTEX_INITIALIZER;
+static ferry_plugin *plugins; /* every record ever made, newest first */
+
+uintptr_t ferry_table_id(void)
+{
+    /* The address of this copy's chunk directory: unique per copy of
+     * libferry in the process. */
+    return (uintptr_t)&ferry__chunks;
+}
+
+/* ---- The gate ------------------------------------------------------------ */
+
+/* One attempt: FERRY_OK inside, or the phase that kept us out. */
+static uint32_t gate_try(ferry__gate *g)
+{
+    atomic_fetch_add_explicit(&g->ops, 1, memory_order_seq_cst);
+    uint32_t phase = atomic_load_explicit(&g->phase, memory_order_seq_cst);
+    if (phase != FERRY__GATE_OPEN)
+        atomic_fetch_sub_explicit(&g->ops, 1, memory_order_release);
+    return phase;
+}
+
+ferry_status ferry__gate_enter_slow(const char *op, const ferry_type *t, bool creating,
+                                    ferry__gate **out)
+{
+    for (;;) {
+        ferry__gate *g = atomic_load_explicit(&t->gate, memory_order_acquire);
+        uint32_t phase = gate_try(g);
+        if (phase == FERRY__GATE_OPEN) {
+            /* A reopen may have moved the type to a new plugin record. */
+            if (atomic_load_explicit(&t->gate, memory_order_acquire) == g) {
+                *out = g;
+                return FERRY_OK;
+            }
+            ferry__gate_leave(g);
+        } else if (phase == FERRY__GATE_CLOSING) {
+            sched_yield();
+        } else if (atomic_load_explicit(&t->gate, memory_order_acquire) == g) {
+            /* Closed: no handle of t is live, so nothing can end one. */
+            *out = NULL;
+            if (!creating)
+                return FERRY_OK;
+            return ferry__fail(FERRY_E_TYPE, op, &(ferry__subject){.type = t},
+                               "the type was unregistered when plugin \"%s\" closed", g->plugin);
+        }
+    }
+}
+
+ferry_status ferry__plugin_enter(const char *op, ferry_plugin *p)
+{
+    for (;;) {
+        uint32_t phase = gate_try(&p->gate);
+        if (phase == FERRY__GATE_OPEN)
+            return FERRY_OK;
+        if (phase == FERRY__GATE_CLOSED)
+            return ferry__fail(FERRY_E_STALE, op, NULL, "plugin \"%s\" is closed", p->name);
+        sched_yield();
+    }
+}
+
+/* ---- Open ---------------------------------------------------------------- */
+
+static const char open_op[] = "ferry_plugin_open";
+
+/* Whether the file at path is an ELF shared object; FERRY_E_LOAD if not. */
+static ferry_status check_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return ferry__fail(FERRY_E_LOAD, open_op, NULL, "cannot open plugin \"%s\": %s", path,
+                           strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ferry__fail(FERRY_E_LOAD, open_op, NULL,
+                           "plugin \"%s\" is not a shared object (not a regular file)", path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ferry__fail(FERRY_E_LOAD, open_op, NULL, "cannot open plugin \"%s\": %s", path,
+                           strerror(errno));
+    unsigned char hdr[18];
+    ssize_t n = read(fd, hdr, sizeof hdr);
+    close(fd);
+    if (n != (ssize_t)sizeof hdr || memcmp(hdr, "\x7f" "ELF", 4) != 0)
+        return ferry__fail(FERRY_E_LOAD, open_op, NULL,
+                           "plugin \"%s\" is not a shared object (no ELF header)", path);
+    /* e_type, in the byte order e_ident[EI_DATA] names (1: little endian). */
+    unsigned type = hdr[5] == 1 ? hdr[16] | hdr[17] << 8 : hdr[17] | hdr[16] << 8;
+    if (type != 3 /* ET_DYN */)
+        return ferry__fail(FERRY_E_LOAD, open_op, NULL,
+                           "plugin \"%s\" is not a shared object (ELF type %u, want ET_DYN)", path,
+                           type);
+    return FERRY_OK;
+}
+
+/* The descriptor's own fields; FERRY_E_ABI when they are not ours. */
+static ferry_status check_descriptor(const char *path, const ferry_plugin_desc *d)
+{
+    if (d->magic != FERRY_PLUGIN_MAGIC)
+        return ferry__fail(FERRY_E_ABI, open_op, NULL,
+                           "plugin \"%s\": symbol %s is not a ferry plugin descriptor (bad magic)",
+                           path, FERRY_PLUGIN_SYMBOL);
+    if (d->abi_version != FERRY_PLUGIN_ABI_VERSION)
+        return ferry__fail(FERRY_E_ABI, open_op, NULL,
+                           "plugin \"%s\" was built for plugin ABI %u; this libferry speaks ABI %u",
+                           path, d->abi_version, FERRY_PLUGIN_ABI_VERSION);
+    if (!d->table_id)
+        return ferry__fail(FERRY_E_ABI, open_op, NULL,
+                           "plugin \"%s\": descriptor has no table_id (set it to ferry_table_id)",
+                           path);
+    if (d->table_id() != ferry_table_id())
+        return ferry__fail(FERRY_E_ABI, open_op, NULL,
+                           "plugin \"%s\" carries its own copy of libferry (a second handle "
+                           "table); link it against the shared libferry (-lferry, never "
+                           "libferry.a; Rust plugins: depend on the ferry crate, which does this) "
+                           "so it uses the host's table",
+                           path);
+    if (!d->name || !d->name[0] || strlen(d->name) > FERRY_PLUGIN_MAX_NAME)
+        return ferry__fail(FERRY_E_ABI, open_op, NULL,
+                           "plugin \"%s\": descriptor name is missing or longer than 255 bytes",
+                           path);
+    if (!d->version)
+        return ferry__fail(FERRY_E_ABI, open_op, NULL, "plugin \"%s\": descriptor has no version",
+                           path);
+    if ((d->ntypes && !d->types) || (d->nfunctions && !d->functions))
+        return ferry__fail(FERRY_E_ABI, open_op, NULL,
+                           "plugin \"%s\": descriptor counts types or functions it does not point "
+                           "at",
+                           path);
+    if (d->flags & ~FERRY_PLUGIN_UNLOADABLE)
+        return ferry__fail(FERRY_E_ABI, open_op, NULL,
+                           "plugin \"%s\": descriptor has unknown flags 0x%x", path, d->flags);
+    return FERRY_OK;
+}
+
+static ferry_plugin *find_open_locked(const char *realpath)
+{
+    for (ferry_plugin *p = plugins; p; p = p->next)
+        if (atomic_load_explicit(&p->open, memory_order_relaxed) &&
+            strcmp(p->realpath, realpath) == 0)
+            return p;
+    return NULL;
+}
+
+/* Frees what open allocated for a record that never opened. */
+static void discard(ferry_plugin *p)
+{
+    for (uint32_t i = 0; i < p->nfunctions && p->functions; i++) {
+        for (uint32_t a = 0; a < p->functions[i].nargs; a++)
+            free(p->functions[i].args[a].type_name);
+        free(p->functions[i].result.type_name);
+        free(p->functions[i].moved_site);
+    }
+    free(p->functions);
+    free(p->types);
+    free(p->path);
+    free(p->realpath);
+    free(p);
+}
+
+/* Loads and checks; on success p->dl and p->desc are set. */
+static ferry_status load(ferry_plugin *p)
+{
+    /* RTLD_LOCAL: the plugin's symbols do not leak into the process. */
+    p->dl = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
+    if (!p->dl)
+        return ferry__fail(FERRY_E_LOAD, open_op, NULL, "cannot load plugin \"%s\": %s", p->path,
+                           dlerror());
+    p->desc = dlsym(p->dl, FERRY_PLUGIN_SYMBOL);
+    if (!p->desc)
+        return ferry__fail(FERRY_E_LOAD, open_op, NULL,
+                           "plugin \"%s\" exports no symbol %s (declare it with ferry::plugin! "
+                           "or see docs/plugin-abi.md)",
+                           p->path, FERRY_PLUGIN_SYMBOL);
+    return check_descriptor(p->path, p->desc);
+}
+
+ferry_status ferry_plugin_open(const char *path, ferry_plugin **out)
+{
+    if (!path)
+        return ferry__fail(FERRY_E_NULL, open_op, NULL, "null `path`");
+    if (!out)
+        return ferry__fail(FERRY_E_NULL, open_op, NULL, "null out-pointer `out`");
+    ferry__init();
+    ferry_status s = check_file(path);
+    if (s != FERRY_OK)
+        return s;
+    ferry_plugin *p = calloc(1, sizeof *p);
+    if (!p || !(p->path = strdup(path)) || !(p->realpath = realpath(path, NULL))) {
+        if (p)
+            discard(p);
+        return ferry__fail(FERRY_E_NOMEM, open_op, NULL, "cannot allocate plugin \"%s\"", path);
+    }
+
+    pthread_mutex_lock(&plugins_lock);
+    ferry_plugin *already = find_open_locked(p->realpath);
+    if (already) {
+        s = ferry__fail(FERRY_E_BUSY, open_op, NULL,
+                        "plugin \"%s\" is open already (as \"%s\"); close it first", path,
+                        already->path);
+    } else {
+        s = load(p);
+    }
+    const ferry_plugin_desc *d = p->desc;
+    if (s == FERRY_OK) {
+        strcpy(p->name, d->name);
+        p->gate.plugin = p->name;
+        p->ntypes = d->ntypes;
+        p->nfunctions = d->nfunctions;
+        s = ferry__plugin_prepare_functions(open_op, p);
+    }
+    if (s == FERRY_OK) {
+        p->types = calloc(d->ntypes ? d->ntypes : 1, sizeof *p->types);
+        s = p->types ? ferry__types_register_plugin(open_op, d->types, d->ntypes, &p->gate,
+                                                    p->types)
+                     : ferry__fail(FERRY_E_NOMEM, open_op, NULL, "cannot allocate plugin types");
+    }
+    if (s == FERRY_OK && !(d->flags & FERRY_PLUGIN_UNLOADABLE)) {
+        /* Keep the code mapped after dlclose (docs/plugin-abi.md). */
+        void *pin = dlopen(p->path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD | RTLD_NODELETE);
+        if (pin)
+            dlclose(pin);
+    } else if (s == FERRY_OK) {
+        ferry__plugin_note_mapping(p);
+    }
+    if (s == FERRY_OK) {
+        atomic_store_explicit(&p->open, true, memory_order_release);
+        p->next = plugins;
+        plugins = p;
+        *out = p;
+    } else {
+        if (p->dl)
+            dlclose(p->dl);
+        discard(p);
+    }
+    pthread_mutex_unlock(&plugins_lock);
+    return s;
+}
+
+/* ---- Close --------------------------------------------------------------- */
+
+static const char close_op[] = "ferry_plugin_close";
+
+#define BUSY_LISTED 8 /* live handles a BUSY message names */
+
+/* Counts the live handles of p's types, describing the first few. */
+static size_t live_handles(const ferry_plugin *p, char *list, size_t cap)
+{
+    size_t live = 0, used = 0;
+    list[0] = '\0';
+    uint32_t issued = ferry__slots_issued();
+    for (uint32_t i = 0; i < issued; i++) {
+        ferry__slot *slot = ferry__slot_at(i);
+        if (!slot)
+            continue;
+        uint64_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
+        unsigned kind = ferry__state_kind(s);
+        if (kind == FERRY__FREE)
+            continue;
+        const ferry_type *t =
+            ferry__type_by_id(atomic_load_explicit(&slot->type_id, memory_order_acquire));
+        if (!t || atomic_load_explicit(&t->gate, memory_order_acquire) != &p->gate)
+            continue;
+        if (live++ < BUSY_LISTED && used < cap) {
+            const char *site = atomic_load_explicit(&slot->created_at, memory_order_acquire);
+            int n = snprintf(list + used, cap - used, "%s%s %s created at %s",
+                             live > 1 ? "; " : "", t->name, ferry__kind_name(kind),
+                             site ? site : FERRY__NO_SITE);
+            if (n > 0)
+                used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
+        }
+    }
+    return live;
+}
+
+ferry_status ferry_plugin_close(ferry_plugin *p)
+{
+    if (!p)
+        return ferry__fail(FERRY_E_NULL, close_op, NULL, "null plugin `p`");
+    ferry_status s = FERRY_OK;
+    pthread_mutex_lock(&plugins_lock);
+    if (!atomic_load_explicit(&p->open, memory_order_relaxed)) {
+        s = ferry__fail(FERRY_E_STALE, close_op, NULL, "plugin \"%s\" is closed already", p->name);
+        goto out;
+    }
+    atomic_store_explicit(&p->gate.phase, FERRY__GATE_CLOSING, memory_order_seq_cst);
+    uint32_t running = atomic_load_explicit(&p->gate.ops, memory_order_seq_cst);
+    if (running) {
+        atomic_store_explicit(&p->gate.phase, FERRY__GATE_OPEN, memory_order_seq_cst);
+        s = ferry__fail(FERRY_E_BUSY, close_op, NULL,
+                        "plugin \"%s\" is running: %u call%s into it or operation%s on its "
+                        "objects in progress",
+                        p->name, running, running == 1 ? "" : "s", running == 1 ? "" : "s");
+        goto out;
+    }
+    char list[512];
+    size_t live = live_handles(p, list, sizeof list);
+    if (live) {
+        atomic_store_explicit(&p->gate.phase, FERRY__GATE_OPEN, memory_order_seq_cst);
+        s = ferry__fail(FERRY_E_BUSY, close_op, NULL,
+                        "plugin \"%s\" still has %zu live handle%s whose release code it holds: "
+                        "%s%s",
+                        p->name, live, live == 1 ? "" : "s", list,
+                        live > BUSY_LISTED ? "; ..." : "");
+        goto out;
+    }
+    ferry__types_retire(p->types, p->ntypes);
+    atomic_store_explicit(&p->gate.phase, FERRY__GATE_CLOSED, memory_order_seq_cst);
+    atomic_store_explicit(&p->open, false, memory_order_release);
+    if (p->map_end)
+        ferry__plugin_forget_sites(p);
+    dlclose(p->dl);
+out:
+    pthread_mutex_unlock(&plugins_lock);
+    return s;
+}
+
+/* ---- Inspection ---------------------------------------------------------- */
+
+const ferry_plugin_desc *ferry_plugin_descriptor_of(const ferry_plugin *p)
+{
+    return p ? p->desc : NULL;
+}
+
+const char *ferry_plugin_path(const ferry_plugin *p)
+{
+    return p ? p->path : NULL;
+}
+
+const ferry_type *ferry_plugin_type_at(const ferry_plugin *p, size_t i)
+{
+    return p && i < p->ntypes ? p->types[i] : NULL;
+}
+
+const ferry_plugin_function *ferry_plugin_find(const ferry_plugin *p, const char *name)
+{
+    if (!p || !name)
+        return NULL;
+    for (uint32_t i = 0; i < p->nfunctions; i++)
+        if (strcmp(p->functions[i].entry->name, name) == 0)
+            return p->functions[i].entry;
+    return NULL;
+}

@@ -1,0 +1,469 @@
+/*
+ * plugin_call.c — calling a plugin's function by name with tagged values:
+ * every argument is checked against the signature before anything changes,
+ * then owned handles move to fresh handles for the callee, borrowed ones
+ * are pinned for the call, and libffi makes the call.
+ */
+#include "plugin_host.h"
+
+#include "ops.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char call_op[] = "ferry_plugin_call";
+
+/* ---- libffi types -------------------------------------------------------- */
+
+/* A handle is a struct of one uint64_t, passed by value. */
+static ffi_type *handle_elements[] = {&ffi_type_uint64, NULL};
+static ffi_type ffi_type_handle = {0, 0, FFI_TYPE_STRUCT, handle_elements};
+static pthread_once_t handle_type_once = PTHREAD_ONCE_INIT;
+
+/* ffi_prep_cif fills in a struct type's size on first use; do it once,
+ * before any call can read it. */
+static void init_handle_type(void)
+{
+    ffi_cif cif;
+    ffi_type *args[] = {&ffi_type_handle};
+    ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_void, args);
+}
+
+static ffi_type *ffi_type_of(ferry_value_kind k)
+{
+    switch (k) {
+    case FERRY_VALUE_I8:
+        return &ffi_type_sint8;
+    case FERRY_VALUE_I16:
+        return &ffi_type_sint16;
+    case FERRY_VALUE_I32:
+        return &ffi_type_sint32;
+    case FERRY_VALUE_I64:
+        return &ffi_type_sint64;
+    case FERRY_VALUE_U8:
+    case FERRY_VALUE_BOOL:
+        return &ffi_type_uint8;
+    case FERRY_VALUE_U16:
+        return &ffi_type_uint16;
+    case FERRY_VALUE_U32:
+        return &ffi_type_uint32;
+    case FERRY_VALUE_U64:
+        return &ffi_type_uint64;
+    case FERRY_VALUE_F32:
+        return &ffi_type_float;
+    case FERRY_VALUE_F64:
+        return &ffi_type_double;
+    case FERRY_VALUE_STR:
+        return &ffi_type_pointer;
+    case FERRY_VALUE_OWNED:
+    case FERRY_VALUE_BORROWED:
+        return &ffi_type_handle;
+    case FERRY_VALUE_VOID:
+        break;
+    }
+    return &ffi_type_void;
+}
+
+/* ---- Preparing a plugin's functions at open ------------------------------ */
+
+static bool identifier(const char *s)
+{
+    if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return false;
+    size_t n = 0;
+    for (; *s; s++, n++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_'))
+            return false;
+    return n <= FERRY_PLUGIN_MAX_NAME;
+}
+
+static bool copy_param(const ferry_param *from, ferry__param *to)
+{
+    to->kind = from->kind;
+    to->exclusive = from->exclusive;
+    to->type_name = NULL;
+    atomic_init(&to->type, NULL);
+    return !from->type_name[0] || (to->type_name = strdup(from->type_name)) != NULL;
+}
+
+static ferry_status prepare(const char *op, const ferry_plugin *p, const ferry_plugin_function *e,
+                            ferry__function *f)
+{
+    f->entry = e;
+    ferry_signature sig;
+    if (ferry_signature_parse(e->signature, &sig) != FERRY_OK) {
+        /* Keep the parser's account of what is wrong, with whose it is. */
+        char why[512];
+        snprintf(why, sizeof why, "%s", ferry_last_error());
+        return ferry__fail(FERRY_E_SIGNATURE, op, NULL, "plugin \"%s\" function %s: %s", p->path,
+                           e->name, why);
+    }
+    f->nargs = sig.nargs;
+    bool ok = copy_param(&sig.result, &f->result);
+    for (uint32_t i = 0; i < sig.nargs; i++) {
+        ok = copy_param(&sig.args[i], &f->args[i]) && ok;
+        f->ffi_args[i] = ffi_type_of(sig.args[i].kind);
+    }
+    unsigned nffi = sig.nargs;
+    if (sig.result.kind != FERRY_VALUE_VOID)
+        f->ffi_args[nffi++] = &ffi_type_pointer;
+    size_t site_len = strlen(p->name) + strlen(e->name) + 64;
+    f->moved_site = malloc(site_len);
+    if (!ok || !f->moved_site)
+        return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate function %s", e->name);
+    snprintf(f->moved_site, site_len, "ferry_plugin_call (moved into %s.%s)", p->name, e->name);
+    if (ffi_prep_cif(&f->cif, FFI_DEFAULT_ABI, nffi, &ffi_type_sint32, f->ffi_args) != FFI_OK)
+        return ferry__fail(FERRY_E_SIGNATURE, op, NULL,
+                           "plugin \"%s\" function %s: libffi cannot prepare the call", p->path,
+                           e->name);
+    return FERRY_OK;
+}
+
+ferry_status ferry__plugin_prepare_functions(const char *op, ferry_plugin *p)
+{
+    pthread_once(&handle_type_once, init_handle_type);
+    const ferry_plugin_function *fns = p->desc->functions;
+    p->functions = calloc(p->nfunctions ? p->nfunctions : 1, sizeof *p->functions);
+    if (!p->functions)
+        return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate plugin functions");
+    for (uint32_t i = 0; i < p->nfunctions; i++) {
+        const ferry_plugin_function *e = &fns[i];
+        if (!identifier(e->name))
+            return ferry__fail(FERRY_E_SIGNATURE, op, NULL,
+                               "plugin \"%s\" function %u: name \"%s\" is not an identifier",
+                               p->path, i, e->name ? e->name : "(null)");
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(fns[j].name, e->name) == 0)
+                return ferry__fail(FERRY_E_SIGNATURE, op, NULL,
+                                   "plugin \"%s\" has two functions named %s", p->path, e->name);
+        if (!e->signature || !e->entry)
+            return ferry__fail(FERRY_E_SIGNATURE, op, NULL,
+                               "plugin \"%s\" function %s has no %s", p->path, e->name,
+                               e->signature ? "entry point" : "signature");
+        ferry_status s = prepare(op, p, e, &p->functions[i]);
+        if (s != FERRY_OK)
+            return s;
+    }
+    return FERRY_OK;
+}
+
+/* ---- Checking arguments -------------------------------------------------- */
+
+/* Whether s is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+static bool utf8_valid(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s++;
+        if (c < 0x80)
+            continue;
+        unsigned n, min;
+        uint32_t cp;
+        if ((c & 0xE0) == 0xC0)
+            n = 1, min = 0x80, cp = c & 0x1F;
+        else if ((c & 0xF0) == 0xE0)
+            n = 2, min = 0x800, cp = c & 0x0F;
+        else if ((c & 0xF8) == 0xF0)
+            n = 3, min = 0x10000, cp = c & 0x07;
+        else
+            return false;
+        for (unsigned i = 0; i < n; i++, s++) {
+            if ((*s & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (*s & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+    }
+    return true;
+}
+
+/* The type a handle parameter names, looked up (again) when needed. */
+static const ferry_type *param_type(ferry__param *prm)
+{
+    const ferry_type *t = atomic_load_explicit(&prm->type, memory_order_acquire);
+    if (FERRY_LIKELY(t && !atomic_load_explicit(&t->retired, memory_order_acquire)))
+        return t;
+    t = ferry_type_find(prm->type_name);
+    if (t)
+        atomic_store_explicit(&prm->type, t, memory_order_release);
+    return t;
+}
+
+#define OWNABLE                                                                                    \
+    (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_SHARED) |                     \
+     FERRY__KIND_BIT(FERRY_KIND_LOCAL))
+#define SHAREABLE (OWNABLE | FERRY__KIND_BIT(FERRY_KIND_LENT) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
+#define EXCLUSIVE (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
+
+typedef struct call {
+    const ferry_plugin *p;
+    ferry__function *f;
+    ferry__thread *self;
+    const ferry_type *types[FERRY_PLUGIN_MAX_ARGS];
+    ferry__lookup pinned[FERRY_PLUGIN_MAX_ARGS]; /* borrowed args, once pinned */
+    uint32_t npinned;
+    uint32_t reserved[FERRY_PLUGIN_MAX_ARGS]; /* slots for owned args' new handles */
+    uint32_t nreserved;
+    ferry_value vals[FERRY_PLUGIN_MAX_ARGS]; /* what the callee receives */
+} call;
+
+static ferry_status fail_arg(const call *c, uint32_t i, ferry_status s, const char *why)
+{
+    return ferry__fail(s, call_op, NULL, "%s.%s argument %u (%s): %s", c->p->name,
+                       c->f->entry->name, i + 1, c->f->entry->signature, why);
+}
+
+/* Checks handle argument i; changes nothing. */
+static ferry_status check_handle(call *c, uint32_t i, ferry_handle h)
+{
+    ferry__param *prm = &c->f->args[i];
+    const ferry_type *t = param_type(prm);
+    if (!t) {
+        char why[FERRY_PLUGIN_MAX_NAME + 64];
+        snprintf(why, sizeof why, "no type named %s is registered", prm->type_name);
+        return fail_arg(c, i, FERRY_E_TYPE, why);
+    }
+    c->types[i] = t;
+    ferry__lookup lk;
+    ferry_status s = ferry__resolve(call_op, h, t, c->self, &lk);
+    if (s != FERRY_OK)
+        return s;
+    unsigned kind = ferry__state_kind(lk.state);
+    unsigned allowed = prm->kind == FERRY_VALUE_OWNED ? OWNABLE
+                       : prm->exclusive               ? EXCLUSIVE
+                                                      : SHAREABLE;
+    if (!(allowed & FERRY__KIND_BIT(kind)))
+        return ferry__fail_kind(call_op, &lk, h,
+                                prm->kind == FERRY_VALUE_OWNED
+                                    ? "be given to an own<T> parameter (only unique, shared and "
+                                      "local handles can)"
+                                : prm->exclusive ? "be passed to a mut<T> parameter (only unique "
+                                                   "and lent mut handles can)"
+                                                 : "be passed to a ref<T> parameter (upgrade a "
+                                                   "weak handle first)");
+    bool conflict = prm->kind == FERRY_VALUE_OWNED ? ferry__state_busy(lk.state)
+                    : prm->exclusive
+                        ? (lk.state & (FERRY__EXCL | FERRY__BORROW_MASK)) != 0
+                        : (lk.state & FERRY__EXCL) != 0;
+    if (conflict)
+        return ferry__fail_borrowed(call_op, &lk, h);
+    return FERRY_OK;
+}
+
+static ferry_status check_args(call *c, const ferry_value *args, size_t nargs)
+{
+    ferry__function *f = c->f;
+    if (nargs != f->nargs) {
+        char why[64];
+        snprintf(why, sizeof why, "%zu argument%s given, %u expected", nargs,
+                 nargs == 1 ? "" : "s", f->nargs);
+        return ferry__fail(FERRY_E_SIGNATURE, call_op, NULL, "%s.%s%s: %s", c->p->name,
+                           f->entry->name, f->entry->signature, why);
+    }
+    for (uint32_t i = 0; i < nargs; i++) {
+        const ferry_value *v = &args[i];
+        if (v->kind != f->args[i].kind) {
+            char why[96];
+            snprintf(why, sizeof why, "a %s value was given", ferry_value_kind_name(v->kind));
+            return fail_arg(c, i, FERRY_E_SIGNATURE, why);
+        }
+        if (v->kind == FERRY_VALUE_STR) {
+            if (!v->as.str)
+                return fail_arg(c, i, FERRY_E_NULL, "null string");
+            if (!utf8_valid((const unsigned char *)v->as.str))
+                return fail_arg(c, i, FERRY_E_SIGNATURE, "the string is not UTF-8");
+        } else if (v->kind == FERRY_VALUE_OWNED || v->kind == FERRY_VALUE_BORROWED) {
+            ferry_status s = check_handle(c, i, v->as.handle);
+            if (s != FERRY_OK)
+                return s;
+            for (uint32_t j = 0; j < i; j++)
+                if ((v->kind == FERRY_VALUE_OWNED || args[j].kind == FERRY_VALUE_OWNED) &&
+                    args[j].kind >= FERRY_VALUE_OWNED &&
+                    args[j].as.handle.bits == v->as.handle.bits)
+                    return fail_arg(c, i, FERRY_E_BORROWED,
+                                    "the handle is given away and also passed as another argument");
+        }
+        c->vals[i] = *v;
+    }
+    return FERRY_OK;
+}
+
+/* ---- Committing ---------------------------------------------------------- */
+
+static void undo(call *c)
+{
+    while (c->npinned)
+        ferry__unpin(c->pinned[--c->npinned].slot);
+    while (c->nreserved)
+        ferry__unreserve(c->self, c->reserved[--c->nreserved]);
+}
+
+/* Pins borrowed args and reserves slots for owned ones: may fail, and then
+ * leaves everything as it was. */
+static ferry_status hold(call *c)
+{
+    for (uint32_t i = 0; i < c->f->nargs; i++) {
+        ferry_value_kind k = c->f->args[i].kind;
+        ferry_status s = FERRY_OK;
+        if (k == FERRY_VALUE_BORROWED) {
+            ferry__lookup *lk = &c->pinned[c->npinned];
+            s = ferry__resolve(call_op, c->vals[i].as.handle, c->types[i], c->self, lk);
+            if (s == FERRY_OK)
+                s = ferry__pin(call_op, c->vals[i].as.handle, c->self, lk);
+            if (s == FERRY_OK)
+                c->npinned++;
+        } else if (k == FERRY_VALUE_OWNED) {
+            s = ferry__reserve(call_op, c->self, c->types[i], FERRY_KIND_UNIQUE,
+                               &c->reserved[c->nreserved]);
+            if (s == FERRY_OK)
+                c->nreserved++;
+        }
+        if (s != FERRY_OK) {
+            undo(c);
+            return s;
+        }
+    }
+    return FERRY_OK;
+}
+
+/* Moves owned argument i's unit into its reserved slot: the caller's
+ * handle goes stale, the callee gets the new one. No ledger change: one
+ * handle ends where another begins. */
+static ferry_status move(call *c, uint32_t i, uint32_t slot_index)
+{
+    const ferry_type *t = c->types[i];
+    ferry__gate *gate;
+    ferry_status s = ferry__gate_enter(call_op, t, true, &gate);
+    if (s != FERRY_OK)
+        return s;
+    ferry__lookup lk;
+    void *obj;
+    s = ferry__end(call_op, c->vals[i].as.handle, t, OWNABLE,
+                   "be given to an own<T> parameter (only unique, shared and local handles can)",
+                   c->f->moved_site, c->self, &lk, &obj, NULL);
+    if (s == FERRY_OK) {
+        const char *created = atomic_load_explicit(&lk.slot->created_at, memory_order_relaxed);
+        c->vals[i].as.handle = ferry__publish_reserved(c->self, slot_index, t,
+                                                       ferry__state_kind(lk.state), obj, created);
+    }
+    ferry__gate_leave(gate);
+    return s;
+}
+
+/* Moves every owned argument. A move can fail only when another thread
+ * ends the handle meanwhile (a caller bug); the units moved before it are
+ * then dropped, since their old handles are gone. */
+static ferry_status move_all(call *c)
+{
+    uint32_t r = 0;
+    for (uint32_t i = 0; i < c->f->nargs; i++) {
+        if (c->f->args[i].kind != FERRY_VALUE_OWNED)
+            continue;
+        ferry_status s = move(c, i, c->reserved[r]);
+        if (s != FERRY_OK) {
+            c->nreserved -= r; /* the first r slots are published */
+            memmove(c->reserved, c->reserved + r, c->nreserved * sizeof *c->reserved);
+            undo(c);
+            for (uint32_t j = 0; j < i; j++)
+                if (c->f->args[j].kind == FERRY_VALUE_OWNED)
+                    ferry_drop_at(c->vals[j].as.handle, FERRY_BY_C, c->f->moved_site);
+            return s;
+        }
+        r++;
+    }
+    c->nreserved = 0;
+    return FERRY_OK;
+}
+
+/* ---- The call ------------------------------------------------------------ */
+
+static ferry__function *find_function(ferry_plugin *p, const char *name)
+{
+    for (uint32_t i = 0; i < p->nfunctions; i++)
+        if (strcmp(p->functions[i].entry->name, name) == 0)
+            return &p->functions[i];
+    return NULL;
+}
+
+/* Checks an own<T> result; a handle that is not a live T is dropped. */
+static ferry_status check_result(call *c, ferry_value *res)
+{
+    ferry__function *f = c->f;
+    const ferry_type *t = param_type(&f->result);
+    ferry_handle h = res->as.handle;
+    if (t && ferry_check(h, t) == FERRY_OK)
+        return FERRY_OK;
+    char why[512];
+    snprintf(why, sizeof why, "%s", t ? ferry_last_error() : "its type is not registered");
+    if (ferry_check(h, NULL) == FERRY_OK)
+        ferry_drop_at(h, FERRY_BY_C, f->moved_site);
+    return ferry__fail(FERRY_E_SIGNATURE, call_op, NULL,
+                       "%s.%s returned a result that is not a live own<%s> (%s)", c->p->name,
+                       f->entry->name, f->result.type_name, why);
+}
+
+static ferry_status invoke(call *c, ferry_value *ret)
+{
+    ferry__function *f = c->f;
+    void *avalues[FERRY_PLUGIN_MAX_ARGS + 1];
+    for (uint32_t i = 0; i < f->nargs; i++)
+        avalues[i] = &c->vals[i].as;
+    ferry_value res;
+    memset(&res, 0, sizeof res);
+    void *out = &res.as;
+    if (f->result.kind != FERRY_VALUE_VOID)
+        avalues[f->nargs] = &out;
+    ffi_arg rc = 0;
+    ffi_call(&f->cif, f->entry->entry, &rc, avalues);
+    ferry_status s = (ferry_status)(int32_t)rc;
+    while (c->npinned)
+        ferry__unpin(c->pinned[--c->npinned].slot);
+    if (s != FERRY_OK)
+        return s;
+    res.kind = f->result.kind;
+    if (res.kind == FERRY_VALUE_OWNED)
+        s = check_result(c, &res);
+    if (s == FERRY_OK && ret)
+        *ret = res;
+    return s;
+}
+
+ferry_status ferry_plugin_call(ferry_plugin *p, const char *name, const ferry_value *args,
+                               size_t nargs, ferry_value *ret)
+{
+    if (!p)
+        return ferry__fail(FERRY_E_NULL, call_op, NULL, "null plugin `p`");
+    if (!name)
+        return ferry__fail(FERRY_E_NULL, call_op, NULL, "null function `name`");
+    if (!args && nargs)
+        return ferry__fail(FERRY_E_NULL, call_op, NULL, "null `args` with nargs %zu", nargs);
+    ferry_status s = ferry__plugin_enter(call_op, p);
+    if (s != FERRY_OK)
+        return s;
+    call c;
+    c.p = p;
+    c.npinned = c.nreserved = 0;
+    c.f = find_function(p, name);
+    c.self = ferry__self();
+    if (!c.f)
+        s = ferry__fail(FERRY_E_SIGNATURE, call_op, NULL, "plugin \"%s\" has no function %s",
+                        p->name, name);
+    else if (!c.self)
+        s = ferry__fail(FERRY_E_NOMEM, call_op, NULL, "cannot allocate this thread's state");
+    else if (c.f->result.kind != FERRY_VALUE_VOID && !ret)
+        s = ferry__fail(FERRY_E_NULL, call_op, NULL, "null `ret` for %s.%s, which returns %s",
+                        p->name, name, ferry_value_kind_name(c.f->result.kind));
+    if (s == FERRY_OK)
+        s = check_args(&c, args, nargs);
+    if (s == FERRY_OK)
+        s = hold(&c);
+    if (s == FERRY_OK) {
+        s = move_all(&c);
+        if (s == FERRY_OK)
+            s = invoke(&c, ret);
+    }
+    ferry__gate_leave(&p->gate);
+    return s;
+}
