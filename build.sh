@@ -21,7 +21,7 @@ say() { printf '\n== %s\n' "$*"; }
 # Debian packages each command needs, installed with apt-get when we run as
 # root and otherwise named in the exact command to run.
 packages_for() {
-    local base="cmake make gcc g++ pkg-config check cbindgen"
+    local base="cmake make gcc g++ pkg-config check cbindgen libffi-dev"
     case "$1" in
         asan | tsan) echo "$base clang libclang-rt-14-dev" ;;
         valgrind) echo "$base valgrind" ;;
@@ -68,7 +68,7 @@ run_sanitized() {
     shift 3
     configure_and_build "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
         -DFERRY_SANITIZE="$sanitizer" -DFERRY_BUILD_BENCH=OFF -DFERRY_RUST_CRATE_TESTS=OFF "$@"
-    for exe in "$dir"/tests/c/test_* "$dir"/tests/mixed/test_*; do
+    for exe in "$dir"/tests/c/test_* "$dir"/tests/mixed/test_* "$dir"/tests/plugin/test_*; do
         [ -x "$exe" ] || continue
         grep -q "$symbol" <(nm "$exe") || { echo "$sanitizer sanitizer missing from $exe" >&2; exit 1; }
     done
@@ -115,8 +115,10 @@ case "$cmd" in
     bench)
         ensure_packages bench
         configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DFERRY_BUILD_TESTS=OFF
-        say "benchmark (writes docs/performance-results.md)"
+        say "benchmark (writes docs/performance-results.md, docs/performance-plugin-results.md)"
         ./build-release/bench/ferry_bench --markdown docs/performance-results.md
+        ./build-release/bench/ferry_bench_plugin build-release/bench/libferry_bench_plugin.so \
+            --markdown docs/performance-plugin-results.md
         ;;
     -h | --help | help)
         sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'

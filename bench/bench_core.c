@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "ferry.h"
+#include "report.h"
 
 #ifndef FERRY_BENCH_BUILD_TYPE
 #define FERRY_BENCH_BUILD_TYPE "unknown"
@@ -58,72 +59,6 @@
 static bool opt_quick;
 static int opt_reps = 7;
 static double rep_target_ns = 30e6; /* one repetition; 10x less with --quick */
-static FILE *md_file;
-
-/* Writes to stdout and, with --markdown, to the file. */
-static void emit(const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-static void emit(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stdout, fmt, ap);
-    va_end(ap);
-    if (md_file) {
-        va_start(ap, fmt);
-        vfprintf(md_file, fmt, ap);
-        va_end(ap);
-    }
-}
-
-static void progress(const char *what)
-{
-    fprintf(stderr, "ferry_bench: %s...\n", what);
-    fflush(stderr);
-}
-
-#define MAX_MISSES 16
-static char misses[MAX_MISSES][200];
-static int nmisses;
-
-static const char *verdict(bool pass, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static const char *verdict(bool pass, const char *fmt, ...)
-{
-    if (pass)
-        return "PASS";
-    if (nmisses < MAX_MISSES) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(misses[nmisses++], sizeof misses[0], fmt, ap);
-        va_end(ap);
-    }
-    return "**MISS**";
-}
-
-static void die(const char *what, ferry_status s)
-{
-    fprintf(stderr, "ferry_bench: %s failed: %s: %s\n", what, ferry_status_name(s),
-            ferry_last_error());
-    exit(2);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Clock                                                                    */
-/* ------------------------------------------------------------------------ */
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Types and objects                                                        */
@@ -707,10 +642,8 @@ int main(int argc, char **argv)
     }
     if (opt_quick)
         rep_target_ns /= 10;
-    if (md_path && !(md_file = fopen(md_path, "w"))) {
-        fprintf(stderr, "ferry_bench: cannot write %s: %s\n", md_path, strerror(errno));
+    if (md_path && !report_markdown(md_path))
         return 2;
-    }
 
     pick_cpus();
     register_types();
@@ -1016,13 +949,7 @@ int main(int argc, char **argv)
     emit("\nDropping all %zu handles: %.1f ns/handle.\n\n", made, drop_ns);
 
     /* ---- Summary ------------------------------------------------------- */
-    emit("## Targets\n\n");
-    if (nmisses == 0)
-        emit("All targets met.\n");
-    for (int i = 0; i < nmisses; i++)
-        emit("MISS: %s\n", misses[i]);
-    if (md_file)
-        fclose(md_file);
+    report_finish();
     free(w);
     return 0;
 }

@@ -20,7 +20,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", sources.display());
     println!(
         "cargo:rerun-if-changed={}",
-        root.join("c/include/ferry.h").display()
+        root.join("c/include").display()
     );
 
     let lib_dir = match env::var_os("FERRY_LIB_DIR") {
