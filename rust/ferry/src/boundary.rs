@@ -76,7 +76,12 @@ pub(crate) fn report_panic(what: &str, payload: &(dyn Any + Send)) {
 #[track_caller]
 pub fn boundary<R: IntoStatus>(f: impl FnOnce() -> R) -> Status {
     let at = Location::caller();
-    let op = || format!("{}:{}", at.file(), at.line());
+    boundary_as(|| format!("{}:{}", at.file(), at.line()), f)
+}
+
+/// [`boundary`] naming the operation `op()` in messages instead of the
+/// caller's location (a plugin's shims name the function).
+pub(crate) fn boundary_as<R: IntoStatus>(op: impl Fn() -> String, f: impl FnOnce() -> R) -> Status {
     // The conversion runs user code too (From<E> for Error, E's Drop).
     match catch_unwind(AssertUnwindSafe(|| f().into_status(&op()))) {
         Ok(s) => s,

@@ -187,6 +187,24 @@ impl<T: Exported> Handle<T> {
     where
         T::Owner: Ownership,
     {
+        self.borrow_detached()
+    }
+
+    /// Borrows the object exclusively (unique and lent-mut handles).
+    pub fn borrow_mut(&self) -> Result<RefMut<'_, T>>
+    where
+        T::Owner: Ownership,
+    {
+        self.borrow_mut_detached()
+    }
+
+    /// A borrow whose guard is not tied to this copy of the handle: what
+    /// keeps the object alive is the borrow itself, not the `Handle` value,
+    /// which is only a number.
+    pub(crate) fn borrow_detached(self) -> Result<Ref<'static, T>>
+    where
+        T::Owner: Ownership,
+    {
         let t = T::ferry_type()?;
         let mut obj: *const c_void = std::ptr::null();
         // SAFETY: plain call; obj is a valid out-pointer.
@@ -201,8 +219,8 @@ impl<T: Exported> Handle<T> {
         })
     }
 
-    /// Borrows the object exclusively (unique and lent-mut handles).
-    pub fn borrow_mut(&self) -> Result<RefMut<'_, T>>
+    /// [`borrow_detached`](Self::borrow_detached), exclusively.
+    pub(crate) fn borrow_mut_detached(self) -> Result<RefMut<'static, T>>
     where
         T::Owner: Ownership,
     {

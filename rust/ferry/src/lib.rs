@@ -1,6 +1,6 @@
 //! The Rust half of ferry: Rust objects (`Box`, `Arc`, `Rc`, `Weak`,
 //! borrows) reachable from C through libferry's checked handles, objects a C
-//! host owns held safely in Rust, and the panic boundary.
+//! host owns held safely in Rust, the panic boundary, and plugins.
 //!
 //! There is one handle table per process, in libferry; this crate only calls
 //! it and never carries its own copy (see `build.rs`).
@@ -10,6 +10,7 @@ mod boundary;
 mod handle;
 mod host;
 mod lend;
+pub mod plugin;
 mod site;
 mod status;
 mod strings;
@@ -18,12 +19,16 @@ mod types;
 
 pub use boundary::{boundary, boundary_out, IntoStatus};
 pub use handle::{Handle, Kind, Ref, RefMut};
-pub use host::{Owned, RawRef};
+pub use host::{HostLayout, HostRef, Owned, Plain};
 pub use lend::{lend, lend_mut};
 pub use status::{Error, Result, Status};
 pub use strings::CStrArg;
-pub use types::{autotraits, kind, register_once, Exported, Ownership, TypeRef};
+pub use types::{autotraits, kind, register_once, Exported, Ownership, TypeDesc, TypeRef};
 
+#[doc(hidden)]
+pub use host::assert_plain;
+#[doc(hidden)]
+pub use types::c_name as types_c_name;
 #[doc(hidden)]
 pub use types::host_type as host_type_named;
 

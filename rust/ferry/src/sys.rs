@@ -36,6 +36,11 @@ pub struct ferry_type_desc {
     pub align: usize,
 }
 
+// SAFETY: a descriptor is plain data (a name pointer into static memory and
+// function pointers); sharing it only reads them. Plugins keep theirs in
+// statics.
+unsafe impl Sync for ferry_type_desc {}
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ferry_counts {
@@ -57,6 +62,40 @@ pub const FERRY_KIND_LOCAL: i32 = 3;
 
 pub const FERRY_SEND: u32 = 1;
 pub const FERRY_SYNC: u32 = 2;
+
+pub const FERRY_PLUGIN_ABI_VERSION: u32 = 1;
+pub const FERRY_PLUGIN_MAGIC: u64 = 0x474C_5059_5252_4546;
+pub const FERRY_PLUGIN_UNLOADABLE: u32 = 1;
+
+/// One function a plugin offers (`ferry/plugin.h`).
+#[repr(C)]
+pub struct ferry_plugin_function {
+    pub name: *const c_char,
+    pub signature: *const c_char,
+    pub entry: Option<unsafe extern "C" fn()>,
+    pub doc: *const c_char,
+}
+
+// SAFETY: plain data pointing at static strings and code, as above.
+unsafe impl Sync for ferry_plugin_function {}
+
+/// The descriptor a plugin exports as `ferry_plugin_descriptor`.
+#[repr(C)]
+pub struct ferry_plugin_descriptor {
+    pub magic: u64,
+    pub abi_version: u32,
+    pub flags: u32,
+    pub name: *const c_char,
+    pub version: *const c_char,
+    pub table_id: Option<unsafe extern "C" fn() -> usize>,
+    pub types: *const ferry_type_desc,
+    pub ntypes: u32,
+    pub nfunctions: u32,
+    pub functions: *const ferry_plugin_function,
+}
+
+// SAFETY: plain data pointing at static data and code, as above.
+unsafe impl Sync for ferry_plugin_descriptor {}
 
 extern "C" {
     pub fn ferry_type_register(
@@ -140,4 +179,5 @@ extern "C" {
     ) -> ferry_status;
     pub fn ferry_ledger(t: *const ferry_type, out: *mut ferry_counts) -> ferry_status;
     pub fn ferry_live() -> usize;
+    pub fn ferry_table_id() -> usize;
 }

@@ -56,8 +56,21 @@ pub mod kind {
 /// `Self` owned the way `Owner` says; the macros guarantee it.
 pub unsafe trait Exported: 'static {
     type Owner;
+    /// The type's name in libferry, e.g. `"demo.Point"`.
+    const NAME: &'static str;
     /// The registered type, registering it on first use.
     fn ferry_type() -> Result<TypeRef>;
+}
+
+/// A Rust type's descriptor as a constant, so a plugin's descriptor (static
+/// data) can list it. Implemented by [`export!`](crate::export).
+///
+/// # Safety
+/// `DESC` must manage units of `Self` owned as `Self::Owner`, with the
+/// Send/Sync flags of that ownership; the macro builds it with the kind's
+/// `descriptor` and the type's own auto traits.
+pub unsafe trait TypeDesc: Exported {
+    const DESC: sys::ferry_type_desc;
 }
 
 /// Reports a panic in a release function instead of unwinding into C.
@@ -143,13 +156,14 @@ unsafe extern "C" fn release_weak_rc<T>(w: *mut c_void) {
     });
 }
 
-/// The descriptor functions of one ownership kind.
-pub trait Ownership {
-    #[doc(hidden)]
-    fn descriptor<T: 'static>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc;
-}
+/// The ownership kinds whose code is Rust's (not [`kind::Host`]): their
+/// objects can be borrowed as Rust values.
+pub trait Ownership {}
+impl Ownership for kind::Boxed {}
+impl Ownership for kind::Shared {}
+impl Ownership for kind::Local {}
 
-fn base_desc<T>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
+const fn base_desc<T>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
     sys::ferry_type_desc {
         name: name.as_ptr(),
         flags,
@@ -163,8 +177,11 @@ fn base_desc<T>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
     }
 }
 
-impl Ownership for kind::Boxed {
-    fn descriptor<T: 'static>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
+// One constructor per kind, `const` so that the lazy registration and a
+// plugin's static descriptor are the same bits: libferry accepts a second
+// registration of a name only with an identical descriptor.
+impl kind::Boxed {
+    pub const fn descriptor<T>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
         sys::ferry_type_desc {
             release: Some(release_box::<T>),
             ..base_desc::<T>(name, flags)
@@ -172,8 +189,8 @@ impl Ownership for kind::Boxed {
     }
 }
 
-impl Ownership for kind::Shared {
-    fn descriptor<T: 'static>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
+impl kind::Shared {
+    pub const fn descriptor<T>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
         // Arc<T> is Send only when T is Send + Sync: otherwise two threads
         // could each hold a clone and read T at once. Such handles stay on
         // their thread.
@@ -190,8 +207,8 @@ impl Ownership for kind::Shared {
     }
 }
 
-impl Ownership for kind::Local {
-    fn descriptor<T: 'static>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
+impl kind::Local {
+    pub const fn descriptor<T>(name: &'static CStr, _flags: u32) -> sys::ferry_type_desc {
         sys::ferry_type_desc {
             release: Some(release_rc::<T>),
             retain: Some(retain_rc::<T>),
@@ -199,9 +216,17 @@ impl Ownership for kind::Local {
             upgrade: Some(upgrade_rc::<T>),
             release_weak: Some(release_weak_rc::<T>),
             // Rc<T> is never Send, whatever T is.
-            flags: 0,
-            ..base_desc::<T>(name, flags)
+            ..base_desc::<T>(name, 0)
         }
+    }
+}
+
+/// A type name as a C string, checked at compile time (in constants).
+#[doc(hidden)]
+pub const fn c_name(with_nul: &'static str) -> &'static CStr {
+    match CStr::from_bytes_with_nul(with_nul.as_bytes()) {
+        Ok(name) => name,
+        Err(_) => panic!("names cannot contain NUL"),
     }
 }
 
@@ -217,20 +242,19 @@ impl Ownership for kind::Local {
 /// descriptors compare equal. The same Rust type compiled into two
 /// libraries registers the real descriptor twice with different
 /// (monomorphised) functions; the second library then uses the first one's.
+/// A plugin's host registers the plugin's descriptors before its code runs;
+/// `T::DESC` is the very constant the plugin's descriptor lists, so this
+/// registration is the identical one libferry accepts.
 ///
 /// # Safety
-/// `flags` must be the Send/Sync flags of `T` owned as `O`.
+/// `cell` must be used for `T` alone.
 #[doc(hidden)]
-pub unsafe fn register_once<T: 'static, O: Ownership + 'static>(
-    cell: &'static OnceLock<TypeRef>,
-    name: &'static CStr,
-    flags: u32,
-) -> Result<TypeRef> {
+pub unsafe fn register_once<T: TypeDesc>(cell: &'static OnceLock<TypeRef>) -> Result<TypeRef> {
     if let Some(t) = cell.get() {
         return Ok(*t);
     }
-    claim_name::<T, O>(name)?;
-    let desc = O::descriptor::<T>(name, flags);
+    claim_name::<T, T::Owner>(T::NAME)?;
+    let desc = T::DESC;
     let mut out: *const sys::ferry_type = std::ptr::null();
     // SAFETY: desc and out are valid for the call; libferry copies desc.
     let status = unsafe { sys::ferry_type_register(&desc, &mut out) };
@@ -238,13 +262,17 @@ pub unsafe fn register_once<T: 'static, O: Ownership + 'static>(
         Ok(()) => TypeRef(NonNull::new(out as *mut _).expect("registered type")),
         // The name is ours (claimed above): another copy of this very type
         // registered it first, with its own functions.
-        Err(e) if e.status == Status::TYPE => TypeRef::find(name).ok_or(e)?,
+        Err(e) if e.status == Status::TYPE => find_named(T::NAME).ok_or(e)?,
         Err(e) => return Err(e),
     };
     Ok(*cell.get_or_init(|| t))
 }
 
-fn identity<T: 'static, O: 'static>(name: &CStr) -> usize {
+fn find_named(name: &str) -> Option<TypeRef> {
+    TypeRef::find(&std::ffi::CString::new(name).ok()?)
+}
+
+fn identity<T: 'static, O: 'static>(name: &str) -> usize {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (name, std::any::TypeId::of::<(T, O)>()).hash(&mut h);
@@ -255,9 +283,9 @@ unsafe extern "C" fn release_nothing(_: *mut c_void) {}
 
 /// Claims `name` for the Rust type (T, O), or fails with FERRY_E_TYPE when
 /// another Rust type holds it.
-fn claim_name<T: 'static, O: 'static>(name: &CStr) -> Result<()> {
-    let marker = std::ffi::CString::new(format!("ferry.rust:{}", name.to_string_lossy()))
-        .expect("a CStr has no inner NUL");
+fn claim_name<T: 'static, O: 'static>(name: &str) -> Result<()> {
+    let marker = std::ffi::CString::new(format!("ferry.rust:{name}"))
+        .map_err(|_| Error::new(Status::TYPE, format!("type name {name:?} contains NUL")))?;
     let id = identity::<T, O>(name);
     let desc = sys::ferry_type_desc {
         name: marker.as_ptr(),
@@ -298,46 +326,56 @@ fn claim_name<T: 'static, O: 'static>(name: &CStr) -> Result<()> {
 }
 
 /// A C host's type, looked up by name on each use until it is registered.
+/// With `layout`, the host's registered size and alignment must be the
+/// layout's, or Rust would read the object with the wrong shape.
 #[doc(hidden)]
-pub fn host_type(name: &'static CStr) -> Result<TypeRef> {
-    TypeRef::find(name).ok_or_else(|| {
+pub fn host_type(name: &'static str, layout: Option<(usize, usize)>) -> Result<TypeRef> {
+    let t = find_named(name).ok_or_else(|| {
         Error::new(
             Status::TYPE,
-            format!("no type named {:?} is registered by the host", name),
+            format!("no type named {name:?} is registered by the host"),
         )
-    })
+    })?;
+    if let Some((size, align)) = layout {
+        // SAFETY: t is registered; its descriptor lives as long.
+        let desc = unsafe { &*sys::ferry_type_descriptor(t.as_ptr()) };
+        if (desc.size, desc.align) != (size, align) {
+            return Err(Error::new(
+                Status::TYPE,
+                format!(
+                    "host type {name:?} is registered with size {} and align {}, \
+                     but its Rust layout has size {size} and align {align}",
+                    desc.size, desc.align
+                ),
+            ));
+        }
+    }
+    Ok(t)
 }
 
-/// Send/Sync detection for a concrete type, without specialisation: an
-/// inherent method applies when its bound holds and wins over the trait's.
+/// Send/Sync detection for a concrete type, as constants and without
+/// specialisation: an inherent associated const applies when its bound
+/// holds and then wins over the trait's.
 #[doc(hidden)]
 pub mod autotraits {
     use super::PhantomData;
 
-    pub struct Probe<T: ?Sized>(pub PhantomData<T>);
+    pub struct Probe<T: ?Sized>(PhantomData<T>);
 
     pub trait NotSend {
-        fn send_flag(&self) -> u32 {
-            0
-        }
+        const SEND: u32 = 0;
     }
     pub trait NotSync {
-        fn sync_flag(&self) -> u32 {
-            0
-        }
+        const SYNC: u32 = 0;
     }
     impl<T: ?Sized> NotSend for Probe<T> {}
     impl<T: ?Sized> NotSync for Probe<T> {}
 
     impl<T: ?Sized + Send> Probe<T> {
-        pub fn send_flag(&self) -> u32 {
-            crate::sys::FERRY_SEND
-        }
+        pub const SEND: u32 = crate::sys::FERRY_SEND;
     }
     impl<T: ?Sized + Sync> Probe<T> {
-        pub fn sync_flag(&self) -> u32 {
-            crate::sys::FERRY_SYNC
-        }
+        pub const SYNC: u32 = crate::sys::FERRY_SYNC;
     }
 }
 
@@ -351,45 +389,66 @@ macro_rules! export {
         // SAFETY: the descriptor is built for $t owned as $owner.
         unsafe impl $crate::Exported for $t {
             type Owner = $crate::kind::$owner;
+            const NAME: &'static str = $name;
             fn ferry_type() -> $crate::Result<$crate::TypeRef> {
                 static TYPE: ::std::sync::OnceLock<$crate::TypeRef> = ::std::sync::OnceLock::new();
+                // SAFETY: TYPE belongs to this impl alone.
+                unsafe { $crate::register_once::<$t>(&TYPE) }
+            }
+        }
+        // SAFETY: the kind's own descriptor, with the flags the probe reads
+        // from $t itself.
+        unsafe impl $crate::TypeDesc for $t {
+            const DESC: $crate::sys::ferry_type_desc = {
                 #[allow(unused_imports)]
                 use $crate::autotraits::{NotSend as _, NotSync as _};
-                let probe = $crate::autotraits::Probe::<$t>(::std::marker::PhantomData);
-                let name =
-                    match ::std::ffi::CStr::from_bytes_with_nul(concat!($name, "\0").as_bytes()) {
-                        Ok(name) => name,
-                        Err(_) => panic!("type names cannot contain NUL"),
-                    };
-                // SAFETY: the flags are read from $t by the probe.
-                unsafe {
-                    $crate::register_once::<$t, $crate::kind::$owner>(
-                        &TYPE,
-                        name,
-                        probe.send_flag() | probe.sync_flag(),
-                    )
-                }
-            }
+                type Probe = $crate::autotraits::Probe<$t>;
+                $crate::kind::$owner::descriptor::<$t>(
+                    $crate::types_c_name(concat!($name, "\0")),
+                    Probe::SEND | Probe::SYNC,
+                )
+            };
         }
     };
 }
 
 /// Declares a type a C host registers (with its own destructor), so Rust can
 /// hold its handles: `ferry::host_type!(HostImage, "host.Image");`.
+///
+/// With `layout = L` (a [`plain!`](crate::plain) struct), borrowing one of
+/// its objects yields `&L`: `ferry::host_type!(pub Buffer, "host.Buffer",
+/// layout = BufferData);`. Every use first checks that the host registered
+/// the type with `L`'s size and alignment (`FERRY_E_TYPE` otherwise).
 #[macro_export]
 macro_rules! host_type {
     ($vis:vis $t:ident, $name:literal) => {
+        $crate::host_type!(@declare $vis $t, $name, ::std::option::Option::None);
+    };
+    ($vis:vis $t:ident, $name:literal, layout = $layout:ty) => {
+        $crate::host_type!(
+            @declare $vis $t, $name,
+            ::std::option::Option::Some((
+                ::std::mem::size_of::<$layout>(),
+                ::std::mem::align_of::<$layout>(),
+            ))
+        );
+        // SAFETY: ferry_type (above) refuses a registration whose size or
+        // alignment differs from $layout's, and $layout is Plain.
+        unsafe impl $crate::HostLayout for $t {
+            type Layout = $layout;
+        }
+    };
+    (@declare $vis:vis $t:ident, $name:literal, $layout:expr) => {
         /// A type owned by the C host; Rust holds it only through handles.
         $vis enum $t {}
         // SAFETY: host handles are never turned into Rust values; only
-        // dropped (the host's release) or borrowed as raw pointers.
+        // dropped (the host's release) or borrowed (as raw pointers, or as
+        // a checked layout).
         unsafe impl $crate::Exported for $t {
             type Owner = $crate::kind::Host;
+            const NAME: &'static str = $name;
             fn ferry_type() -> $crate::Result<$crate::TypeRef> {
-                match ::std::ffi::CStr::from_bytes_with_nul(concat!($name, "\0").as_bytes()) {
-                    Ok(name) => $crate::host_type_named(name),
-                    Err(_) => panic!("type names cannot contain NUL"),
-                }
+                $crate::host_type_named($name, $layout)
             }
         }
     };

@@ -294,7 +294,7 @@ fn host_objects_are_released_once_by_rust() {
     let owned = ferry::Owned::<HostImage>::from_handle(Handle::from_raw(raw)).unwrap();
     // SAFETY: the host's object is a u32.
     assert_eq!(
-        unsafe { *owned.borrow_raw().unwrap().as_ptr().cast::<u32>() },
+        unsafe { *owned.borrow().unwrap().as_ptr().cast::<u32>() },
         99
     );
     let wrong = Handle::<Point>::from_raw(raw);
@@ -419,13 +419,11 @@ fn owned_refuses_a_host_type_that_is_not_send() {
 #[test]
 fn send_and_sync_are_detected() {
     use ferry::autotraits::{NotSend as _, NotSync as _, Probe};
-    use std::marker::PhantomData;
-    assert_eq!(
-        Probe::<Point>(PhantomData).send_flag(),
-        ferry::sys::FERRY_SEND
-    );
-    assert_eq!(Probe::<NotSync>(PhantomData).sync_flag(), 0);
-    assert_eq!(Probe::<Rc<u8>>(PhantomData).send_flag(), 0);
+    assert_eq!(Probe::<Point>::SEND, ferry::sys::FERRY_SEND);
+    assert_eq!(Probe::<Point>::SYNC, ferry::sys::FERRY_SYNC);
+    assert_eq!(Probe::<NotSync>::SEND, ferry::sys::FERRY_SEND);
+    assert_eq!(Probe::<NotSync>::SYNC, 0);
+    assert_eq!(Probe::<Rc<u8>>::SEND, 0);
 }
 
 fn last_error() -> String {
