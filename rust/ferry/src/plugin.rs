@@ -492,7 +492,7 @@ macro_rules! plugin {
 
         #[allow(non_upper_case_globals)]
         #[no_mangle]
-        pub static ferry_plugin_descriptor: $crate::sys::ferry_plugin_descriptor = {
+        pub static ferry_plugin_descriptor: $crate::sys::ferry_plugin_desc = {
             static TYPES: [$crate::sys::ferry_type_desc; $crate::__plugin_count!($($t)*)] =
                 [$(<$t as $crate::TypeDesc>::DESC),*];
             static FUNCTIONS: [
@@ -503,7 +503,7 @@ macro_rules! plugin {
                     $name, [$([$($attr)*])*] $fname($($arg: $aty),*) -> $crate::__plugin_ret!($($ret)?)
                 )
             ),*];
-            $crate::sys::ferry_plugin_descriptor {
+            $crate::sys::ferry_plugin_desc {
                 magic: $crate::sys::FERRY_PLUGIN_MAGIC,
                 abi_version: $crate::sys::FERRY_PLUGIN_ABI_VERSION,
                 flags: $crate::plugin::flags($crate::__plugin_unloadable!($($unloadable)?)),

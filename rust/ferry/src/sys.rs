@@ -81,7 +81,7 @@ unsafe impl Sync for ferry_plugin_function {}
 
 /// The descriptor a plugin exports as `ferry_plugin_descriptor`.
 #[repr(C)]
-pub struct ferry_plugin_descriptor {
+pub struct ferry_plugin_desc {
     pub magic: u64,
     pub abi_version: u32,
     pub flags: u32,
@@ -95,7 +95,7 @@ pub struct ferry_plugin_descriptor {
 }
 
 // SAFETY: plain data pointing at static data and code, as above.
-unsafe impl Sync for ferry_plugin_descriptor {}
+unsafe impl Sync for ferry_plugin_desc {}
 
 extern "C" {
     pub fn ferry_type_register(
