@@ -316,17 +316,38 @@ void expect_status_at(ferry_status got, ferry_status want, const char *what, con
             got == FERRY_OK ? "" : ferry_last_error());
 }
 
-void expect_fail_at(ferry_status got, ferry_status want, const char *what, const char *file,
-                    int line, const char *const *needles)
+static void expect_message_at(ferry_status want, const char *msg, const char *what,
+                              const char *file, int line, const char *const *needles)
 {
-    expect_status_at(got, want, what, file, line);
-    const char *msg = ferry_last_error();
     const char *name = ferry_status_name(want);
     require(strncmp(msg, name, strlen(name)) == 0 && msg[strlen(name)] == ':',
             "%s:%d: %s: message should start with \"%s:\": \"%s\"", file, line, what, name, msg);
     for (; *needles; needles++)
         require(strstr(msg, *needles) != NULL, "%s:%d: %s: message should contain \"%s\": \"%s\"",
                 file, line, what, *needles, msg);
+}
+
+void expect_fail_at(ferry_status got, ferry_status want, const char *what, const char *file,
+                    int line, const char *const *needles)
+{
+    expect_status_at(got, want, what, file, line);
+    expect_message_at(want, ferry_last_error(), what, file, line, needles);
+}
+
+void record_at(outcome *o, ferry_status s, const char *what, const char *file, int line)
+{
+    o->status = s;
+    snprintf(o->message, sizeof o->message, "%s", s == FERRY_OK ? "" : ferry_last_error());
+    o->what = what;
+    o->file = file;
+    o->line = line;
+}
+
+void expect_recorded_at(const outcome *o, ferry_status want, const char *const *needles)
+{
+    require(o->status == want, "%s:%d: %s: expected %s, got %s (%s)", o->file, o->line, o->what,
+            ferry_status_name(want), ferry_status_name(o->status), o->message);
+    expect_message_at(want, o->message, o->what, o->file, o->line, needles);
 }
 
 void msg_has_at(const char *needle, const char *file, int line)
