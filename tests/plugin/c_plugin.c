@@ -170,9 +170,8 @@ static ferry_status sum3(int32_t a, int32_t b, int32_t c, int64_t *out)
 }
 
 static ferry_status sum16(int32_t a1, int32_t a2, int32_t a3, int32_t a4, int32_t a5, int32_t a6,
-                          int32_t a7, int32_t a8, int32_t a9, int32_t a10, int32_t a11,
-                          int32_t a12, int32_t a13, int32_t a14, int32_t a15, int32_t a16,
-                          int64_t *out)
+                          int32_t a7, int32_t a8, int32_t a9, int32_t a10, int32_t a11, int32_t a12,
+                          int32_t a13, int32_t a14, int32_t a15, int32_t a16, int64_t *out)
 {
     /* weights tell the positions apart */
     int64_t r = 0;
@@ -390,7 +389,10 @@ static const ferry_type_desc cplug_types[] = {
 #endif
 };
 
-#define FN(name, sig, doc) {#name, sig, (void (*)(void))name, doc}
+#define FN(name, sig, doc)                                                                         \
+    {                                                                                              \
+#name, sig, (void (*)(void))name, doc                                                      \
+    }
 
 static const ferry_plugin_function cplug_functions[] = {
     FN(counter_new, "(i64) -> own<c.Counter>", "a new counter holding the value"),

@@ -353,8 +353,8 @@ void expect_recorded_at(const outcome *o, ferry_status want, const char *const *
 void msg_has_at(const char *needle, const char *file, int line)
 {
     const char *msg = ferry_last_error();
-    require(strstr(msg, needle) != NULL, "%s:%d: message should contain \"%s\": \"%s\"", file,
-            line, needle, msg);
+    require(strstr(msg, needle) != NULL, "%s:%d: message should contain \"%s\": \"%s\"", file, line,
+            needle, msg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -398,8 +398,8 @@ void snap_take(snap *s, ferry_plugin *p)
 }
 
 #define CMP_FIELD(a, b, field, what)                                                               \
-    require((a)->field == (b)->field, "%s:%d: %s.%s changed: %" PRIu64 " -> %" PRIu64, file,      \
-            line, what, #field, (uint64_t)(a)->field, (uint64_t)(b)->field)
+    require((a)->field == (b)->field, "%s:%d: %s.%s changed: %" PRIu64 " -> %" PRIu64, file, line, \
+            what, #field, (uint64_t)(a)->field, (uint64_t)(b)->field)
 
 static void counts_cmp(const ferry_counts *a, const ferry_counts *b, const char *what,
                        const char *file, int line)

@@ -121,7 +121,8 @@ void expect_fail_at(ferry_status got, ferry_status want, const char *what, const
 #define expect_ok(call) expect_status_at((call), FERRY_OK, #call, __FILE__, __LINE__)
 #define expect_status(call, want) expect_status_at((call), (want), #call, __FILE__, __LINE__)
 #define expect_fail(call, want, ...)                                                               \
-    expect_fail_at((call), (want), #call, __FILE__, __LINE__, (const char *const[]){__VA_ARGS__, NULL})
+    expect_fail_at((call), (want), #call, __FILE__, __LINE__,                                      \
+                   (const char *const[]){__VA_ARGS__, NULL})
 
 /* A result kept for later: cases that must clean up before they assert (a
  * failed assertion under CK_FORK=no would leave the plugin busy for the

@@ -53,8 +53,8 @@ static void expect_refused_at(const char *fn, const ferry_value *args, size_t na
     char what[128];
     snprintf(what, sizeof what, "ferry_plugin_call(%s)", fn ? fn : "NULL");
     expect_fail_at(ferry_plugin_call(P, fn, args, nargs, &r), want, what, file, line, needles);
-    require(memcmp(&r, &r0, sizeof r) == 0, "%s:%d: %s: *ret written by a refused call", file,
-            line, what);
+    require(memcmp(&r, &r0, sizeof r) == 0, "%s:%d: %s: *ret written by a refused call", file, line,
+            what);
     snap_take(&after, P);
     snap_assert_eq_at(&before, &after, file, line);
 }
@@ -94,10 +94,10 @@ START_TEST(call_wrong_count)
 {
     expect_refused("sum3", ARGS(ferry_value_i32(1), ferry_value_i32(2)), FERRY_E_SIGNATURE, "sum3",
                    "3", "2");
-    expect_refused("sum3",
-                   ARGS(ferry_value_i32(1), ferry_value_i32(2), ferry_value_i32(3),
-                        ferry_value_i32(4)),
-                   FERRY_E_SIGNATURE, "sum3", "3", "4");
+    expect_refused(
+        "sum3",
+        ARGS(ferry_value_i32(1), ferry_value_i32(2), ferry_value_i32(3), ferry_value_i32(4)),
+        FERRY_E_SIGNATURE, "sum3", "3", "4");
     expect_refused("sum3", NOARGS, FERRY_E_SIGNATURE, "sum3", "3", "0");
     expect_refused("released", ARGS(ferry_value_i32(1)), FERRY_E_SIGNATURE, "released");
     /* a count without an array */
@@ -139,8 +139,8 @@ START_TEST(call_wrong_tag_handle)
     /* owned for ref / mut: the handle must not move */
     expect_refused("counter_get", ARGS(ferry_value_owned(h)), FERRY_E_SIGNATURE, "ref");
     expect_live(h, counter_t());
-    expect_refused("counter_add", ARGS(ferry_value_owned(h), ferry_value_i64(1)),
-                   FERRY_E_SIGNATURE, "mut");
+    expect_refused("counter_add", ARGS(ferry_value_owned(h), ferry_value_i64(1)), FERRY_E_SIGNATURE,
+                   "mut");
     expect_live(h, counter_t());
     /* a scalar where a handle goes */
     expect_refused("counter_get", ARGS(ferry_value_u64(h.bits)), FERRY_E_SIGNATURE, "u64");
@@ -159,15 +159,15 @@ END_TEST
 START_TEST(call_non_utf8_str)
 {
     static const char *const bad[] = {
-        "\xff",              /* never valid */
-        "ab\xfe",            /* never valid */
-        "\xc0\xaf",          /* overlong '/' */
-        "\xe0\x80\xaf",      /* overlong '/' */
-        "\xe2\x82",          /* truncated euro sign */
-        "\x80",              /* lone continuation byte */
-        "\xed\xa0\x80",      /* UTF-16 surrogate */
-        "\xf4\x90\x80\x80",  /* above U+10FFFF */
-        "caf\xe9",           /* Latin-1 */
+        "\xff",             /* never valid */
+        "ab\xfe",           /* never valid */
+        "\xc0\xaf",         /* overlong '/' */
+        "\xe0\x80\xaf",     /* overlong '/' */
+        "\xe2\x82",         /* truncated euro sign */
+        "\x80",             /* lone continuation byte */
+        "\xed\xa0\x80",     /* UTF-16 surrogate */
+        "\xf4\x90\x80\x80", /* above U+10FFFF */
+        "caf\xe9",          /* Latin-1 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_refused("str_len", ARGS(ferry_value_str(bad[i])), FERRY_E_SIGNATURE, "UTF-8");
@@ -221,8 +221,8 @@ START_TEST(call_handle_stale)
     ferry_handle h = cplug_counter(P, 1);
     expect_ok(ferry_drop(h));
     expect_refused("counter_get", ARGS(ferry_value_borrowed(h)), FERRY_E_STALE, COUNTER_NAME);
-    expect_refused("counter_add", ARGS(ferry_value_borrowed(h), ferry_value_i64(1)),
-                   FERRY_E_STALE, COUNTER_NAME);
+    expect_refused("counter_add", ARGS(ferry_value_borrowed(h), ferry_value_i64(1)), FERRY_E_STALE,
+                   COUNTER_NAME);
     expect_refused("counter_free", ARGS(ferry_value_owned(h)), FERRY_E_STALE, COUNTER_NAME);
 }
 END_TEST
@@ -237,8 +237,8 @@ START_TEST(call_handle_wrong_type)
                    COUNTER_NAME, HOST_BUFFER_NAME);
     expect_refused("counter_free", ARGS(ferry_value_owned(b)), FERRY_E_TYPE, COUNTER_NAME,
                    HOST_BUFFER_NAME);
-    expect_refused("host_buffer_len", ARGS(ferry_value_borrowed(c)), FERRY_E_TYPE,
-                   COUNTER_NAME, HOST_BUFFER_NAME);
+    expect_refused("host_buffer_len", ARGS(ferry_value_borrowed(c)), FERRY_E_TYPE, COUNTER_NAME,
+                   HOST_BUFFER_NAME);
     expect_refused("host_buffer_drop", ARGS(ferry_value_owned(c)), FERRY_E_TYPE, COUNTER_NAME,
                    HOST_BUFFER_NAME);
     expect_live(b, host_buffer_type());
@@ -266,10 +266,10 @@ START_TEST(call_handle_wrong_kind)
     /* mut<T>: unique or lent mut only */
     expect_refused("shared_set", ARGS(ferry_value_borrowed(shared), ferry_value_i32(1)),
                    FERRY_E_KIND, "shared");
-    expect_refused("shared_set", ARGS(ferry_value_borrowed(weak), ferry_value_i32(1)),
-                   FERRY_E_KIND, "weak");
-    expect_refused("shared_set", ARGS(ferry_value_borrowed(lent), ferry_value_i32(1)),
-                   FERRY_E_KIND, "lent");
+    expect_refused("shared_set", ARGS(ferry_value_borrowed(weak), ferry_value_i32(1)), FERRY_E_KIND,
+                   "weak");
+    expect_refused("shared_set", ARGS(ferry_value_borrowed(lent), ferry_value_i32(1)), FERRY_E_KIND,
+                   "lent");
     /* own<T>: unique, shared or local only */
     expect_refused("shared_drop", ARGS(ferry_value_owned(weak)), FERRY_E_KIND, "weak");
     expect_refused("shared_drop", ARGS(ferry_value_owned(lent)), FERRY_E_KIND, "lent");
@@ -604,8 +604,9 @@ END_TEST
 
 START_TEST(call_many_arguments)
 {
-    ferry_value r = call_ok(P, "sum3", ARGS(ferry_value_i32(INT32_MAX), ferry_value_i32(INT32_MAX),
-                                            ferry_value_i32(-5)));
+    ferry_value r =
+        call_ok(P, "sum3",
+                ARGS(ferry_value_i32(INT32_MAX), ferry_value_i32(INT32_MAX), ferry_value_i32(-5)));
     ck_assert_int_eq(value_i64(r), (int64_t)INT32_MAX * 2 - 5);
 
     r = call_ok(P, "mix",
@@ -691,8 +692,7 @@ START_TEST(round_trip_host_buffer)
     ck_assert_int_eq(host_buffers_destroyed(), destroyed + 1);
     ck_assert_int_eq(host_buffers_bad(), 0);
     expect_fail(ferry_check(b, bt), FERRY_E_STALE, HOST_BUFFER_NAME);
-    expect_refused("host_buffer_drop", ARGS(ferry_value_owned(b)), FERRY_E_STALE,
-                   HOST_BUFFER_NAME);
+    expect_refused("host_buffer_drop", ARGS(ferry_value_owned(b)), FERRY_E_STALE, HOST_BUFFER_NAME);
     ck_assert_int_eq(host_buffers_destroyed(), destroyed + 1);
     ck_assert_uint_eq(ferry_live(), live);
 
@@ -755,8 +755,8 @@ START_TEST(round_trip_many)
     size_t live = ferry_live();
     long n = scaled(N);
     for (long i = 0; i < n; i++)
-        hs[i] = (i % 3 == 0) ? host_buffer_handle((uint32_t)(i % 61))
-                             : cplug_counter(P, (int64_t)i);
+        hs[i] =
+            (i % 3 == 0) ? host_buffer_handle((uint32_t)(i % 61)) : cplug_counter(P, (int64_t)i);
     ck_assert_uint_eq(ferry_live(), live + (size_t)n);
     long buffers = 0, counters = 0;
     for (long i = n - 1; i >= 0; i--) {

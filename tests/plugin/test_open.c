@@ -40,8 +40,8 @@ static open_state open_state_now(void)
 static void expect_open_fails_at(const char *path, ferry_status want, const char *const *needles,
                                  const char *file, int line)
 {
-    ck_assert_msg(ferry_type_find(COUNTER_NAME) == NULL, "%s:%d: c.Counter registered before",
-                  file, line);
+    ck_assert_msg(ferry_type_find(COUNTER_NAME) == NULL, "%s:%d: c.Counter registered before", file,
+                  line);
     open_state before = open_state_now();
     ferry_plugin *p = SENTINEL;
     char what[512];
@@ -241,8 +241,8 @@ START_TEST(open_same_file_twice)
     expect_fail(ferry_plugin_open(other, &q), FERRY_E_BUSY, other);
     ck_assert_ptr_eq(q, SENTINEL);
     /* p still works */
-    ferry_value r = call_ok(p, "sum3", ARGS(ferry_value_i32(1), ferry_value_i32(2),
-                                            ferry_value_i32(3)));
+    ferry_value r =
+        call_ok(p, "sum3", ARGS(ferry_value_i32(1), ferry_value_i32(2), ferry_value_i32(3)));
     ck_assert_int_eq(value_i64(r), 6);
     plug_close(p);
 }
@@ -455,8 +455,8 @@ START_TEST(close_busy_while_call_runs)
 
     expect_fail(ferry_plugin_close(p), FERRY_E_BUSY, "call");
     /* still usable from this thread while the other call runs */
-    ferry_value r = call_ok(p, "sum3", ARGS(ferry_value_i32(4), ferry_value_i32(5),
-                                            ferry_value_i32(6)));
+    ferry_value r =
+        call_ok(p, "sum3", ARGS(ferry_value_i32(4), ferry_value_i32(5), ferry_value_i32(6)));
     ck_assert_int_eq(value_i64(r), 15);
 
     call_ok(p, "gate_open", NOARGS);
@@ -531,8 +531,7 @@ static ferry_signature parse_ok_at(const char *text, const char *file, int line)
 }
 #define parse_ok(text) parse_ok_at((text), __FILE__, __LINE__)
 
-static void expect_param(const ferry_param *p, ferry_value_kind k, bool exclusive,
-                         const char *type)
+static void expect_param(const ferry_param *p, ferry_value_kind k, bool exclusive, const char *type)
 {
     ck_assert_msg(p->kind == k, "kind %s, expected %s", ferry_value_kind_name(p->kind),
                   ferry_value_kind_name(k));
@@ -546,9 +545,9 @@ START_TEST(signature_scalars)
         const char *name;
         ferry_value_kind kind;
     } kinds[] = {
-        {"i8", FERRY_VALUE_I8},   {"i16", FERRY_VALUE_I16}, {"i32", FERRY_VALUE_I32},
-        {"i64", FERRY_VALUE_I64}, {"u8", FERRY_VALUE_U8},   {"u16", FERRY_VALUE_U16},
-        {"u32", FERRY_VALUE_U32}, {"u64", FERRY_VALUE_U64}, {"f32", FERRY_VALUE_F32},
+        {"i8", FERRY_VALUE_I8},   {"i16", FERRY_VALUE_I16},   {"i32", FERRY_VALUE_I32},
+        {"i64", FERRY_VALUE_I64}, {"u8", FERRY_VALUE_U8},     {"u16", FERRY_VALUE_U16},
+        {"u32", FERRY_VALUE_U32}, {"u64", FERRY_VALUE_U64},   {"f32", FERRY_VALUE_F32},
         {"f64", FERRY_VALUE_F64}, {"bool", FERRY_VALUE_BOOL}, {"str", FERRY_VALUE_STR},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
@@ -655,8 +654,8 @@ START_TEST(signature_invalid)
         ferry_signature before = sig;
         char what[256];
         snprintf(what, sizeof what, "ferry_signature_parse(\"%s\")", bad[i].text);
-        expect_fail_at(ferry_signature_parse(bad[i].text, &sig), FERRY_E_SIGNATURE, what,
-                       __FILE__, __LINE__, (const char *const[]){bad[i].needle, NULL});
+        expect_fail_at(ferry_signature_parse(bad[i].text, &sig), FERRY_E_SIGNATURE, what, __FILE__,
+                       __LINE__, (const char *const[]){bad[i].needle, NULL});
         ck_assert_msg(memcmp(&sig, &before, sizeof sig) == 0, "%s wrote *out", what);
     }
 

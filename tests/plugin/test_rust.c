@@ -12,6 +12,7 @@
 #include "plugin_support.h"
 
 #include <float.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #ifndef RUST_IMAGING
@@ -156,11 +157,11 @@ START_TEST(rust_scalar_round_trips)
         INT64_MAX);
 
     /* every integer kind at its extremes: sign and zero extension through libffi */
-    ferry_value r = call_ok(IMG, "mix",
-                            ARGS(ferry_value_i8(INT8_MIN), ferry_value_i16(INT16_MIN),
-                                 ferry_value_i32(INT32_MIN), ferry_value_i64(-1),
-                                 ferry_value_u8(UINT8_MAX), ferry_value_u16(UINT16_MAX),
-                                 ferry_value_u32(UINT32_MAX), ferry_value_u64(7)));
+    ferry_value r =
+        call_ok(IMG, "mix",
+                ARGS(ferry_value_i8(INT8_MIN), ferry_value_i16(INT16_MIN),
+                     ferry_value_i32(INT32_MIN), ferry_value_i64(-1), ferry_value_u8(UINT8_MAX),
+                     ferry_value_u16(UINT16_MAX), ferry_value_u32(UINT32_MAX), ferry_value_u64(7)));
     ck_assert_int_eq(value_i64(r), (int64_t)INT8_MIN + INT16_MIN + INT32_MIN - 1 + UINT8_MAX +
                                        UINT16_MAX + (int64_t)UINT32_MAX + 7);
     r = call_ok(IMG, "mix",
@@ -182,8 +183,8 @@ START_TEST(rust_scalar_round_trips)
     ck_assert(r.as.b == true);
 
     ck_assert_uint_eq(value_u64(call_ok(IMG, "strlen", ARGS(ferry_value_str("")))), 0);
-    ck_assert_uint_eq(value_u64(call_ok(IMG, "strlen", ARGS(ferry_value_str("gr\xc3\xbc\xc3\x9f")))),
-                      6);
+    ck_assert_uint_eq(
+        value_u64(call_ok(IMG, "strlen", ARGS(ferry_value_str("gr\xc3\xbc\xc3\x9f")))), 6);
     ferry_value d1 = call_ok(IMG, "describe", NOARGS);
     ck_assert_int_eq(d1.kind, FERRY_VALUE_STR);
     ck_assert_str_eq(d1.as.str, "imaging test plugin");
@@ -204,8 +205,7 @@ START_TEST(rust_refused_calls)
     expect_fail(ferry_plugin_call(IMG, "strlen", ARGS(ferry_value_str(NULL)), &r), FERRY_E_NULL,
                 "strlen");
     expect_fail(ferry_plugin_call(IMG, "describe", NOARGS, NULL), FERRY_E_NULL, "describe");
-    expect_fail(ferry_plugin_call(IMG, "no_such_fn", NOARGS, &r), FERRY_E_SIGNATURE,
-                "no_such_fn");
+    expect_fail(ferry_plugin_call(IMG, "no_such_fn", NOARGS, &r), FERRY_E_SIGNATURE, "no_such_fn");
     snap_take(&after, NULL);
     snap_assert_eq(&before, &after);
 }
@@ -259,15 +259,15 @@ START_TEST(rust_image_round_trip)
     ck_assert_uint_eq(checksum(img), 12 * 255); /* saturating */
 
     /* blur consumes its argument */
-    ferry_handle blurred = value_own(
-        call_ok(IMG, "blur", ARGS(ferry_value_owned(img), ferry_value_f64(1.0))));
+    ferry_handle blurred =
+        value_own(call_ok(IMG, "blur", ARGS(ferry_value_owned(img), ferry_value_f64(1.0))));
     expect_fail(ferry_check(img, t), FERRY_E_STALE, IMAGE_NAME);
     ferry_value r;
-    expect_fail(ferry_plugin_call(IMG, "blur", ARGS(ferry_value_owned(img), ferry_value_f64(1.0)),
-                                  &r),
-                FERRY_E_STALE, IMAGE_NAME, "moved into imaging.blur");
-    expect_fail(ferry_plugin_call(IMG, "width", ARGS(ferry_value_borrowed(img)), &r),
-                FERRY_E_STALE, IMAGE_NAME);
+    expect_fail(
+        ferry_plugin_call(IMG, "blur", ARGS(ferry_value_owned(img), ferry_value_f64(1.0)), &r),
+        FERRY_E_STALE, IMAGE_NAME, "moved into imaging.blur");
+    expect_fail(ferry_plugin_call(IMG, "width", ARGS(ferry_value_borrowed(img)), &r), FERRY_E_STALE,
+                IMAGE_NAME);
     ck_assert_uint_eq(checksum(blurred), 12 * 255);
     ck_assert_uint_eq(ferry_live(), live + 1);
 
@@ -376,7 +376,8 @@ START_TEST(rust_both_plugins_open)
     ck_assert_ptr_nonnull(dt);
     size_t live = ferry_live();
 
-    ferry_handle doc = value_own(call_ok(txt, "doc_new", ARGS(ferry_value_str("hello w\xc3\xb6rld"))));
+    ferry_handle doc =
+        value_own(call_ok(txt, "doc_new", ARGS(ferry_value_str("hello w\xc3\xb6rld"))));
     ferry_kind k;
     expect_ok(ferry_kind_of(doc, &k));
     ck_assert_int_eq(k, FERRY_KIND_SHARED);
@@ -445,6 +446,91 @@ START_TEST(rust_host_buffer_to_c_then_rust)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Threads                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct img_worker {
+    pthread_t thread;
+    int id;
+    long iterations, ok, errors;
+    char first_error[512];
+} img_worker;
+
+static void img_error(img_worker *w, const char *what, ferry_status s)
+{
+    if (w->errors++ == 0)
+        snprintf(w->first_error, sizeof w->first_error, "thread %d: %s: %s (%s)", w->id, what,
+                 ferry_status_name(s), ferry_last_error());
+}
+
+/* new_image, brighten, blur (consumes), checksum, then a drop by C */
+static void *img_thread(void *arg)
+{
+    img_worker *w = arg;
+    for (long i = 0; i < w->iterations; i++) {
+        uint8_t fill = (uint8_t)(i + w->id);
+        ferry_value r;
+        ferry_status s = ferry_plugin_call(
+            IMG, "new_image", ARGS(ferry_value_u32(3), ferry_value_u32(2), ferry_value_u8(fill)),
+            &r);
+        if (s != FERRY_OK) {
+            img_error(w, "new_image", s);
+            continue;
+        }
+        ferry_handle img = r.as.handle;
+        s = ferry_plugin_call(IMG, "brighten", ARGS(ferry_value_borrowed(img), ferry_value_u8(1)),
+                              NULL);
+        if (s != FERRY_OK)
+            img_error(w, "brighten", s);
+        s = ferry_plugin_call(IMG, "blur", ARGS(ferry_value_owned(img), ferry_value_f64(1.0)), &r);
+        if (s != FERRY_OK) {
+            img_error(w, "blur", s);
+            continue;
+        }
+        ferry_handle blurred = r.as.handle;
+        uint8_t px = (uint8_t)(fill == 255 ? 255 : fill + 1);
+        s = ferry_plugin_call(IMG, "checksum", ARGS(ferry_value_borrowed(blurred)), &r);
+        if (s != FERRY_OK || r.as.u64 != 6u * px)
+            img_error(w, "checksum", s);
+        s = ferry_drop(blurred);
+        if (s != FERRY_OK)
+            img_error(w, "ferry_drop", s);
+        else
+            w->ok++;
+    }
+    return NULL;
+}
+
+START_TEST(rust_threads_images)
+{
+    enum { N = 4 };
+    const ferry_type *t = image_t();
+    ferry_counts before = ledger_of(t);
+    size_t live = ferry_live();
+    long n = scaled(10000);
+    img_worker ws[N];
+    memset(ws, 0, sizeof ws);
+    for (int i = 0; i < N; i++) {
+        ws[i].id = i;
+        ws[i].iterations = n;
+        ck_assert_int_eq(pthread_create(&ws[i].thread, NULL, img_thread, &ws[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(ws[i].thread, NULL);
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(ws[i].errors == 0, "%ld errors; first: %s", ws[i].errors, ws[i].first_error);
+        ck_assert_int_eq(ws[i].ok, n);
+    }
+    ck_assert_uint_eq(ferry_live(), live);
+    ferry_counts after = ledger_of(t);
+    ck_assert_uint_eq(after.live, before.live);
+    ck_assert_uint_ge(after.created - before.created, (uint64_t)(2 * N * n));
+    counts_assert_balanced(&after);
+    ledger_assert_balanced();
+}
+END_TEST
+
 static Suite *rust_suite(void)
 {
     Suite *s = suite_create("plugin.rust");
@@ -453,22 +539,17 @@ static Suite *rust_suite(void)
         const TTest *test;
     } cases[] = {
 #define CASE(fn) {#fn, fn}
-        CASE(rust_imaging_descriptor),
-        CASE(rust_text_descriptor),
-        CASE(rust_scalar_round_trips),
-        CASE(rust_refused_calls),
-        CASE(rust_panic_is_an_error),
-        CASE(rust_error_status),
-        CASE(rust_image_round_trip),
-        CASE(rust_host_buffer_to_rust),
-        CASE(rust_close_busy_with_images),
-        CASE(rust_both_plugins_open),
-        CASE(rust_host_buffer_to_c_then_rust),
+        CASE(rust_imaging_descriptor),         CASE(rust_text_descriptor),
+        CASE(rust_scalar_round_trips),         CASE(rust_refused_calls),
+        CASE(rust_panic_is_an_error),          CASE(rust_error_status),
+        CASE(rust_image_round_trip),           CASE(rust_host_buffer_to_rust),
+        CASE(rust_close_busy_with_images),     CASE(rust_both_plugins_open),
+        CASE(rust_host_buffer_to_c_then_rust), CASE(rust_threads_images),
 #undef CASE
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 600);
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, cases[i].test);
         suite_add_tcase(s, tc);

@@ -55,8 +55,7 @@ static void join_workers(worker *ws)
     for (int i = 0; i < NTHREADS; i++)
         pthread_join(ws[i].thread, NULL);
     for (int i = 0; i < NTHREADS; i++)
-        ck_assert_msg(ws[i].errors == 0, "%ld errors; first: %s", ws[i].errors,
-                      ws[i].first_error);
+        ck_assert_msg(ws[i].errors == 0, "%ld errors; first: %s", ws[i].errors, ws[i].first_error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -107,8 +106,8 @@ static void *counter_worker(void *arg)
             continue;
         }
         ferry_handle h = r.as.handle;
-        s = ferry_plugin_call(w->p, "counter_add", ARGS(ferry_value_borrowed(h), ferry_value_i64(1)),
-                              NULL);
+        s = ferry_plugin_call(w->p, "counter_add",
+                              ARGS(ferry_value_borrowed(h), ferry_value_i64(1)), NULL);
         if (s != FERRY_OK)
             worker_error(w, "counter_add", s);
         s = ferry_plugin_call(w->p, "counter_get", ARGS(ferry_value_borrowed(h)), &r);
@@ -163,7 +162,8 @@ static void *buffer_drop_worker(void *arg)
     for (long i = 0; i < w->iterations; i++) {
         ferry_handle h = w->handles[i];
         ferry_value r;
-        ferry_status s = ferry_plugin_call(w->p, "host_buffer_len", ARGS(ferry_value_borrowed(h)), &r);
+        ferry_status s =
+            ferry_plugin_call(w->p, "host_buffer_len", ARGS(ferry_value_borrowed(h)), &r);
         if (s != FERRY_OK || r.as.u32 != (uint32_t)(i % 61))
             worker_error(w, "host_buffer_len", s);
         s = ferry_plugin_call(w->p, "host_buffer_drop", ARGS(ferry_value_owned(h)), NULL);
@@ -226,8 +226,7 @@ static void *open_worker(void *arg)
     while (!atomic_load(o->go))
         sched_yield();
     o->status = ferry_plugin_open(PLUG_CPLUG, &o->p);
-    snprintf(o->message, sizeof o->message, "%s",
-             o->status == FERRY_OK ? "" : ferry_last_error());
+    snprintf(o->message, sizeof o->message, "%s", o->status == FERRY_OK ? "" : ferry_last_error());
     return NULL;
 }
 
