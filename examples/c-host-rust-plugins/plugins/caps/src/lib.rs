@@ -16,7 +16,7 @@ ferry::plugin! {
     version: "1.0.0",
     types: [Shout],
     functions: {
-        /// The line in upper case and `bangs` exclamation marks; takes the line.
+        /// The line in upper case and bangs exclamation marks; takes the line.
         fn shout(line: Owned<HostText>, bangs: u8) -> ferry::Result<Arc<Shout>> {
             let mut text = line.borrow()?.text().to_uppercase();
             text.push_str(&"!".repeat(bangs.into()));
