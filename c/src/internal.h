@@ -143,9 +143,9 @@ typedef struct ferry__gate {
 } ferry__gate;
 
 struct ferry_type {
-    ferry_type_desc desc; /* desc.name points at `name` below */
-    uint32_t id;          /* 1-based index into the registry */
-    _Atomic bool retired; /* unregistered when its plugin closed */
+    ferry_type_desc desc;        /* desc.name points at `name` below */
+    uint32_t id;                 /* 1-based index into the registry */
+    _Atomic bool retired;        /* unregistered when its plugin closed */
     _Atomic(ferry__gate *) gate; /* the plugin whose code it runs, or NULL */
     char name[256];
 };

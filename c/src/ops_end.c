@@ -82,10 +82,9 @@ static ferry_status revoke(ferry_handle h, ferry_side by, const char *site)
     ferry__thread *self = ferry__self();
     ferry__lookup lk;
     void *obj;
-    ferry_status s =
-        ferry__end("ferry_revoke", h, NULL, LENT_KINDS,
-                   "be revoked (only lent handles can; drop or take it)", site, self, &lk, &obj,
-                   NULL);
+    ferry_status s = ferry__end("ferry_revoke", h, NULL, LENT_KINDS,
+                                "be revoked (only lent handles can; drop or take it)", site, self,
+                                &lk, &obj, NULL);
     if (s == FERRY_OK) {
         ferry__ledger_count_change(
             self, lk.type->id, by == FERRY_BY_RUST ? FERRY__C_DROPPED_RUST : FERRY__C_DROPPED_C);

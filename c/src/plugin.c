@@ -110,7 +110,10 @@ static ferry_status check_file(const char *path)
     unsigned char hdr[18];
     ssize_t n = read(fd, hdr, sizeof hdr);
     close(fd);
-    if (n != (ssize_t)sizeof hdr || memcmp(hdr, "\x7f" "ELF", 4) != 0)
+    if (n != (ssize_t)sizeof hdr || memcmp(hdr,
+                                           "\x7f"
+                                           "ELF",
+                                           4) != 0)
         return ferry__fail(FERRY_E_LOAD, open_op, NULL,
                            "plugin \"%s\" is not a shared object (no ELF header)", path);
     /* e_type, in the byte order e_ident[EI_DATA] names (1: little endian). */
@@ -175,8 +178,10 @@ static ferry_plugin *find_open_locked(const char *realpath)
 static void discard(ferry_plugin *p)
 {
     for (uint32_t i = 0; i < p->nfunctions && p->functions; i++) {
-        for (uint32_t a = 0; a < p->functions[i].nargs; a++)
+        for (uint32_t a = 0; a < p->functions[i].nargs; a++) {
             free(p->functions[i].args[a].type_name);
+            free(p->functions[i].args[a].op);
+        }
         free(p->functions[i].result.type_name);
         free(p->functions[i].moved_site);
     }
@@ -240,9 +245,9 @@ ferry_status ferry_plugin_open(const char *path, ferry_plugin **out)
     }
     if (s == FERRY_OK) {
         p->types = calloc(d->ntypes ? d->ntypes : 1, sizeof *p->types);
-        s = p->types ? ferry__types_register_plugin(open_op, d->types, d->ntypes, &p->gate,
-                                                    p->types)
-                     : ferry__fail(FERRY_E_NOMEM, open_op, NULL, "cannot allocate plugin types");
+        s = p->types
+                ? ferry__types_register_plugin(open_op, d->types, d->ntypes, &p->gate, p->types)
+                : ferry__fail(FERRY_E_NOMEM, open_op, NULL, "cannot allocate plugin types");
     }
     if (s == FERRY_OK && !(d->flags & FERRY_PLUGIN_UNLOADABLE)) {
         /* Keep the code mapped after dlclose (docs/plugin-abi.md). */
@@ -292,9 +297,8 @@ static size_t live_handles(const ferry_plugin *p, char *list, size_t cap)
             continue;
         if (live++ < BUSY_LISTED && used < cap) {
             const char *site = atomic_load_explicit(&slot->created_at, memory_order_acquire);
-            int n = snprintf(list + used, cap - used, "%s%s %s created at %s",
-                             live > 1 ? "; " : "", t->name, ferry__kind_name(kind),
-                             site ? site : FERRY__NO_SITE);
+            int n = snprintf(list + used, cap - used, "%s%s %s created at %s", live > 1 ? "; " : "",
+                             t->name, ferry__kind_name(kind), site ? site : FERRY__NO_SITE);
             if (n > 0)
                 used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
         }
@@ -314,23 +318,21 @@ ferry_status ferry_plugin_close(ferry_plugin *p)
     }
     atomic_store_explicit(&p->gate.phase, FERRY__GATE_CLOSING, memory_order_seq_cst);
     uint32_t running = atomic_load_explicit(&p->gate.ops, memory_order_seq_cst);
-    if (running) {
-        atomic_store_explicit(&p->gate.phase, FERRY__GATE_OPEN, memory_order_seq_cst);
-        s = ferry__fail(FERRY_E_BUSY, close_op, NULL,
-                        "plugin \"%s\" is running: %u call%s into it or operation%s on its "
-                        "objects in progress",
-                        p->name, running, running == 1 ? "" : "s", running == 1 ? "" : "s");
-        goto out;
-    }
     char list[512];
     size_t live = live_handles(p, list, sizeof list);
-    if (live) {
+    if (running || live) {
         atomic_store_explicit(&p->gate.phase, FERRY__GATE_OPEN, memory_order_seq_cst);
-        s = ferry__fail(FERRY_E_BUSY, close_op, NULL,
-                        "plugin \"%s\" still has %zu live handle%s whose release code it holds: "
-                        "%s%s",
-                        p->name, live, live == 1 ? "" : "s", list,
-                        live > BUSY_LISTED ? "; ..." : "");
+        char why[768];
+        int n = 0;
+        if (running)
+            n = snprintf(why, sizeof why,
+                         "%u call%s into it or operation%s on its objects in progress", running,
+                         running == 1 ? "" : "s", running == 1 ? "" : "s");
+        if (live)
+            snprintf(why + n, sizeof why - (size_t)n,
+                     "%s%zu live handle%s whose release code it holds: %s%s", n ? "; " : "", live,
+                     live == 1 ? "" : "s", list, live > BUSY_LISTED ? "; ..." : "");
+        s = ferry__fail(FERRY_E_BUSY, close_op, NULL, "plugin \"%s\" is busy: %s", p->name, why);
         goto out;
     }
     ferry__types_retire(p->types, p->ntypes);

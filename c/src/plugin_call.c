@@ -84,8 +84,22 @@ static bool copy_param(const ferry_param *from, ferry__param *to)
     to->kind = from->kind;
     to->exclusive = from->exclusive;
     to->type_name = NULL;
+    to->op = NULL;
     atomic_init(&to->type, NULL);
     return !from->type_name[0] || (to->type_name = strdup(from->type_name)) != NULL;
+}
+
+/* The op string of handle argument i (see ferry__param.op). */
+static bool name_handle_arg(const ferry_plugin *p, const ferry_plugin_function *e, uint32_t i,
+                            ferry__param *prm)
+{
+    const char *form = prm->kind == FERRY_VALUE_OWNED ? "own" : prm->exclusive ? "mut" : "ref";
+    size_t len = strlen(p->name) + strlen(e->name) + strlen(prm->type_name) + 64;
+    prm->op = malloc(len);
+    if (prm->op)
+        snprintf(prm->op, len, "ferry_plugin_call: %s.%s argument %u (%s<%s>)", p->name, e->name,
+                 i + 1, form, prm->type_name);
+    return prm->op != NULL;
 }
 
 static ferry_status prepare(const char *op, const ferry_plugin *p, const ferry_plugin_function *e,
@@ -104,6 +118,8 @@ static ferry_status prepare(const char *op, const ferry_plugin *p, const ferry_p
     bool ok = copy_param(&sig.result, &f->result);
     for (uint32_t i = 0; i < sig.nargs; i++) {
         ok = copy_param(&sig.args[i], &f->args[i]) && ok;
+        if (ok && f->args[i].type_name)
+            ok = name_handle_arg(p, e, i, &f->args[i]);
         f->ffi_args[i] = ffi_type_of(sig.args[i].kind);
     }
     unsigned nffi = sig.nargs;
@@ -139,9 +155,8 @@ ferry_status ferry__plugin_prepare_functions(const char *op, ferry_plugin *p)
                 return ferry__fail(FERRY_E_SIGNATURE, op, NULL,
                                    "plugin \"%s\" has two functions named %s", p->path, e->name);
         if (!e->signature || !e->entry)
-            return ferry__fail(FERRY_E_SIGNATURE, op, NULL,
-                               "plugin \"%s\" function %s has no %s", p->path, e->name,
-                               e->signature ? "entry point" : "signature");
+            return ferry__fail(FERRY_E_SIGNATURE, op, NULL, "plugin \"%s\" function %s has no %s",
+                               p->path, e->name, e->signature ? "entry point" : "signature");
         ferry_status s = prepare(op, p, e, &p->functions[i]);
         if (s != FERRY_OK)
             return s;
@@ -194,7 +209,8 @@ static const ferry_type *param_type(ferry__param *prm)
 #define OWNABLE                                                                                    \
     (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_SHARED) |                     \
      FERRY__KIND_BIT(FERRY_KIND_LOCAL))
-#define SHAREABLE (OWNABLE | FERRY__KIND_BIT(FERRY_KIND_LENT) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
+#define SHAREABLE                                                                                  \
+    (OWNABLE | FERRY__KIND_BIT(FERRY_KIND_LENT) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
 #define EXCLUSIVE (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
 
 typedef struct call {
@@ -227,7 +243,7 @@ static ferry_status check_handle(call *c, uint32_t i, ferry_handle h)
     }
     c->types[i] = t;
     ferry__lookup lk;
-    ferry_status s = ferry__resolve(call_op, h, t, c->self, &lk);
+    ferry_status s = ferry__resolve(prm->op, h, t, c->self, &lk);
     if (s != FERRY_OK)
         return s;
     unsigned kind = ferry__state_kind(lk.state);
@@ -235,7 +251,7 @@ static ferry_status check_handle(call *c, uint32_t i, ferry_handle h)
                        : prm->exclusive               ? EXCLUSIVE
                                                       : SHAREABLE;
     if (!(allowed & FERRY__KIND_BIT(kind)))
-        return ferry__fail_kind(call_op, &lk, h,
+        return ferry__fail_kind(prm->op, &lk, h,
                                 prm->kind == FERRY_VALUE_OWNED
                                     ? "be given to an own<T> parameter (only unique, shared and "
                                       "local handles can)"
@@ -244,11 +260,10 @@ static ferry_status check_handle(call *c, uint32_t i, ferry_handle h)
                                                  : "be passed to a ref<T> parameter (upgrade a "
                                                    "weak handle first)");
     bool conflict = prm->kind == FERRY_VALUE_OWNED ? ferry__state_busy(lk.state)
-                    : prm->exclusive
-                        ? (lk.state & (FERRY__EXCL | FERRY__BORROW_MASK)) != 0
-                        : (lk.state & FERRY__EXCL) != 0;
+                    : prm->exclusive ? (lk.state & (FERRY__EXCL | FERRY__BORROW_MASK)) != 0
+                                     : (lk.state & FERRY__EXCL) != 0;
     if (conflict)
-        return ferry__fail_borrowed(call_op, &lk, h);
+        return ferry__fail_borrowed(prm->op, &lk, h);
     return FERRY_OK;
 }
 
@@ -257,8 +272,8 @@ static ferry_status check_args(call *c, const ferry_value *args, size_t nargs)
     ferry__function *f = c->f;
     if (nargs != f->nargs) {
         char why[64];
-        snprintf(why, sizeof why, "%zu argument%s given, %u expected", nargs,
-                 nargs == 1 ? "" : "s", f->nargs);
+        snprintf(why, sizeof why, "%zu argument%s given, %u expected", nargs, nargs == 1 ? "" : "s",
+                 f->nargs);
         return ferry__fail(FERRY_E_SIGNATURE, call_op, NULL, "%s.%s%s: %s", c->p->name,
                            f->entry->name, f->entry->signature, why);
     }
@@ -309,9 +324,10 @@ static ferry_status hold(call *c)
         ferry_status s = FERRY_OK;
         if (k == FERRY_VALUE_BORROWED) {
             ferry__lookup *lk = &c->pinned[c->npinned];
-            s = ferry__resolve(call_op, c->vals[i].as.handle, c->types[i], c->self, lk);
+            const char *op = c->f->args[i].op;
+            s = ferry__resolve(op, c->vals[i].as.handle, c->types[i], c->self, lk);
             if (s == FERRY_OK)
-                s = ferry__pin(call_op, c->vals[i].as.handle, c->self, lk);
+                s = ferry__pin(op, c->vals[i].as.handle, c->self, lk);
             if (s == FERRY_OK)
                 c->npinned++;
         } else if (k == FERRY_VALUE_OWNED) {
@@ -340,7 +356,7 @@ static ferry_status move(call *c, uint32_t i, uint32_t slot_index)
         return s;
     ferry__lookup lk;
     void *obj;
-    s = ferry__end(call_op, c->vals[i].as.handle, t, OWNABLE,
+    s = ferry__end(c->f->args[i].op, c->vals[i].as.handle, t, OWNABLE,
                    "be given to an own<T> parameter (only unique, shared and local handles can)",
                    c->f->moved_site, c->self, &lk, &obj, NULL);
     if (s == FERRY_OK) {

@@ -14,6 +14,9 @@ typedef struct ferry__param {
     ferry_value_kind kind;
     bool exclusive;
     char *type_name; /* own/ref/mut: the type's name; else NULL */
+    /* The operation named in messages about this argument's handle:
+     * "ferry_plugin_call: plugin.fn argument N (own<T>)". */
+    char *op;
     /* The type last found under type_name (looked up again once retired). */
     _Atomic(const ferry_type *) type;
 } ferry__param;

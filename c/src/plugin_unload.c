@@ -61,9 +61,7 @@ void ferry__plugin_forget_sites(const ferry_plugin *p)
             const char *site = atomic_load_explicit(sites[k], memory_order_acquire);
             if ((uintptr_t)site >= p->map_begin && (uintptr_t)site < p->map_end)
                 atomic_compare_exchange_strong_explicit(sites[k], &site, unloaded_site,
-                                                        memory_order_acq_rel,
-                                                        memory_order_acquire);
+                                                        memory_order_acq_rel, memory_order_acquire);
         }
     }
 }
-

@@ -129,8 +129,7 @@ ferry_status ferry__types_register_plugin(const char *op, const ferry_type_desc 
         }
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(descs[j].name, d->name) == 0)
-                s = ferry__fail(FERRY_E_TYPE, op, NULL, "type name \"%s\" appears twice",
-                                d->name);
+                s = ferry__fail(FERRY_E_TYPE, op, NULL, "type name \"%s\" appears twice", d->name);
         if (s != FERRY_OK)
             break;
         if (find_locked(d->name, false)) {
