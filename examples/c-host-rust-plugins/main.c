@@ -150,7 +150,7 @@ static ferry_plugin *find_plugin(const struct plugins *ps, const char *name)
 
 /* Calls p's function fn with the arguments that follow ret. */
 #define CALL(p, fn, ret, ...)                                                                      \
-    ferry_plugin_call((p), (fn), (const ferry_value[]){__VA_ARGS__},                             \
+    ferry_plugin_call((p), (fn), (const ferry_value[]){__VA_ARGS__},                               \
                       sizeof((const ferry_value[]){__VA_ARGS__}) / sizeof(ferry_value), (ret))
 
 /* ------------------------------------------------------------------------ */
@@ -203,8 +203,8 @@ static ferry_status run_line(ferry_plugin *stats, ferry_plugin *caps, const ferr
         s = CALL(stats, "occurrences", &the, ferry_value_borrowed(*line), ferry_value_str("the"));
     if (s != FERRY_OK)
         return s;
-    printf("\"%s\"\n  stats: %u words, longest %u letters, \"the\": %u\n", text,
-           words.as.u32, longest.as.u32, the.as.u32);
+    printf("\"%s\"\n  stats: %u words, longest %u letters, \"the\": %u\n", text, words.as.u32,
+           longest.as.u32, the.as.u32);
 
     s = CALL(caps, "shout", &shout, ferry_value_owned(*line), ferry_value_u8(1));
     if (s != FERRY_OK)
