@@ -50,6 +50,7 @@ pub trait Return {
 pub trait Output {
     type Raw;
     const SIG: Option<[&'static str; 3]>;
+    #[track_caller]
     fn into_raw(self) -> Result<Self::Raw>;
 }
 
@@ -85,6 +86,7 @@ macro_rules! scalars {
         impl Output for $t {
             type Raw = $t;
             const SIG: Option<[&'static str; 3]> = Some([$sig, "", ""]);
+            #[track_caller]
             fn into_raw(self) -> Result<$t> {
                 Ok(self)
             }
@@ -263,6 +265,7 @@ impl<'a, T: Exported<Owner = kind::Host>> Pass<'a> for HostRef<'a, T> {
 impl Output for () {
     type Raw = ();
     const SIG: Option<[&'static str; 3]> = None;
+    #[track_caller]
     fn into_raw(self) -> Result<()> {
         Ok(())
     }
@@ -272,6 +275,7 @@ impl Output for () {
 impl Output for &'static CStr {
     type Raw = *const c_char;
     const SIG: Option<[&'static str; 3]> = Some(["str", "", ""]);
+    #[track_caller]
     fn into_raw(self) -> Result<*const c_char> {
         Ok(self.as_ptr())
     }
@@ -280,6 +284,7 @@ impl Output for &'static CStr {
 impl<T: Exported> Output for Handle<T> {
     type Raw = Handle<T>;
     const SIG: Option<[&'static str; 3]> = Some(own::<T>());
+    #[track_caller]
     fn into_raw(self) -> Result<Handle<T>> {
         Ok(self)
     }
@@ -288,6 +293,7 @@ impl<T: Exported> Output for Handle<T> {
 impl<T: Exported<Owner = kind::Boxed>> Output for Box<T> {
     type Raw = Handle<T>;
     const SIG: Option<[&'static str; 3]> = Some(own::<T>());
+    #[track_caller]
     fn into_raw(self) -> Result<Handle<T>> {
         Handle::new(self)
     }
@@ -296,6 +302,7 @@ impl<T: Exported<Owner = kind::Boxed>> Output for Box<T> {
 impl<T: Exported<Owner = kind::Shared>> Output for Arc<T> {
     type Raw = Handle<T>;
     const SIG: Option<[&'static str; 3]> = Some(own::<T>());
+    #[track_caller]
     fn into_raw(self) -> Result<Handle<T>> {
         Handle::from_arc(self)
     }
@@ -304,6 +311,7 @@ impl<T: Exported<Owner = kind::Shared>> Output for Arc<T> {
 impl<T: Exported<Owner = kind::Local>> Output for Rc<T> {
     type Raw = Handle<T>;
     const SIG: Option<[&'static str; 3]> = Some(own::<T>());
+    #[track_caller]
     fn into_raw(self) -> Result<Handle<T>> {
         Handle::from_rc(self)
     }
@@ -312,6 +320,7 @@ impl<T: Exported<Owner = kind::Local>> Output for Rc<T> {
 impl<T: Exported<Owner = kind::Host>> Output for Owned<T> {
     type Raw = Handle<T>;
     const SIG: Option<[&'static str; 3]> = Some(own::<T>());
+    #[track_caller]
     fn into_raw(self) -> Result<Handle<T>> {
         Ok(self.into_handle())
     }
