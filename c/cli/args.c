@@ -51,16 +51,14 @@ static bool parse_signed(const char *text, int64_t min, int64_t max, int64_t *ou
     errno = 0;
     long long v = strtoll(text, NULL, 10);
     if (errno == ERANGE || v < min || v > max) {
-        snprintf(reason, size, "'%s' is out of range (%" PRId64 " to %" PRId64 ")", text, min,
-                 max);
+        snprintf(reason, size, "'%s' is out of range (%" PRId64 " to %" PRId64 ")", text, min, max);
         return false;
     }
     *out = v;
     return true;
 }
 
-static bool parse_unsigned(const char *text, uint64_t max, uint64_t *out, char *reason,
-                           size_t size)
+static bool parse_unsigned(const char *text, uint64_t max, uint64_t *out, char *reason, size_t size)
 {
     if (!is_decimal(text)) {
         snprintf(reason, size, "'%s' is not a decimal integer", text);

@@ -9,8 +9,8 @@
 
 /* Reads the command-line arguments into values; a usage error names the
  * first one that does not fit. */
-static int read_args(const ferry_plugin_function *f, const ferry_signature *sig,
-                     char *const text[], size_t n, ferry_value *out)
+static int read_args(const ferry_plugin_function *f, const ferry_signature *sig, char *const text[],
+                     size_t n, ferry_value *out)
 {
     if (n != sig->nargs)
         return cli_fail(CLI_USAGE, "%s %s takes %u argument%s, %zu given", f->name, f->signature,
@@ -39,7 +39,7 @@ static int call_and_print(ferry_plugin *p, const ferry_plugin_function *f,
     if (ret.kind == FERRY_VALUE_OWNED) {
         s = ferry_drop(ret.as.handle);
         if (s != FERRY_OK)
-            return cli_fail_ferry(s, "cannot drop the result");
+            return cli_fail_ferry(s, "drop of the result");
     }
     ferry_ledger(NULL, &after);
     cli_print_ledger_delta(&before, &after);
@@ -51,7 +51,7 @@ int cli_call(const char *path, const char *function, char *const args[], size_t 
     ferry_plugin *p = NULL;
     ferry_status s = ferry_plugin_open(path, &p);
     if (s != FERRY_OK)
-        return cli_fail_ferry(s, "cannot open the plugin");
+        return cli_fail_ferry(s, "open");
 
     int code;
     ferry_signature sig;
@@ -69,6 +69,6 @@ int cli_call(const char *path, const char *function, char *const args[], size_t 
     /* On the way out of a failure, the first failure is the one to tell. */
     s = ferry_plugin_close(p);
     if (s != FERRY_OK && code == CLI_OK)
-        code = cli_fail_ferry(s, "cannot close the plugin");
+        code = cli_fail_ferry(s, "close");
     return code;
 }

@@ -18,8 +18,9 @@ enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 /* Prints "ferry: <message>" as the one line on stderr; returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* cli_fail(CLI_FAILED) for a ferry call that returned s: "ferry: <what>:
- * <ferry_last_error()>", kept on one line. */
+/* The failure of a ferry call that returned s: "ferry: " and its
+ * ferry_last_error() on one line, or "ferry: <what>: " and the status when
+ * the call left no message. Returns CLI_FAILED. */
 int cli_fail_ferry(ferry_status s, const char *what);
 
 int cli_inspect(const char *path);

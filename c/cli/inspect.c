@@ -8,20 +8,22 @@
 #include <stdio.h>
 #include <string.h>
 
-static void print_header(const ferry_plugin *p, const ferry_plugin_descriptor *d)
+static void print_header(const ferry_plugin *p, const ferry_plugin_desc *d)
 {
     printf("plugin %s %s\n", d->name, d->version ? d->version : "(no version)");
     printf("  path        %s\n", ferry_plugin_path(p));
     printf("  abi         %u\n", (unsigned)d->abi_version);
-    printf("  unloadable  %s\n", (d->flags & FERRY_PLUGIN_UNLOADABLE)
-                                     ? "yes"
-                                     : "no (its code stays mapped after close)");
+    printf("  unloadable  %s\n",
+           (d->flags & FERRY_PLUGIN_UNLOADABLE) ? "yes" : "no (its code stays mapped after close)");
 }
 
 /* "Send Sync", "Send !Sync", ...: the names Rust gives the two properties. */
 static void print_threads(uint32_t flags)
 {
-    printf("%-6s%-5s", (flags & FERRY_SEND) ? "Send" : "!Send", (flags & FERRY_SYNC) ? "Sync" : "!Sync");
+    char both[16];
+    snprintf(both, sizeof both, "%s %s", (flags & FERRY_SEND) ? "Send" : "!Send",
+             (flags & FERRY_SYNC) ? "Sync" : "!Sync");
+    printf("%-11s", both);
 }
 
 static void print_size(const char *what, size_t n)
@@ -32,7 +34,7 @@ static void print_size(const char *what, size_t n)
         printf("  %s ?", what);
 }
 
-static void print_types(const ferry_plugin_descriptor *d)
+static void print_types(const ferry_plugin_desc *d)
 {
     if (d->ntypes == 0) {
         printf("\ntypes: none\n");
@@ -56,7 +58,7 @@ static void print_types(const ferry_plugin_descriptor *d)
     }
 }
 
-static void print_functions(const ferry_plugin_descriptor *d)
+static void print_functions(const ferry_plugin_desc *d)
 {
     if (d->nfunctions == 0) {
         printf("\nfunctions: none\n");
@@ -71,7 +73,7 @@ static void print_functions(const ferry_plugin_descriptor *d)
     for (uint32_t i = 0; i < d->nfunctions; i++) {
         const ferry_plugin_function *f = &d->functions[i];
         printf("  %-*s  %s\n", width, f->name, f->signature);
-        if (f->doc)
+        if (f->doc && f->doc[0] != '\0')
             printf("  %-*s  %s\n", width, "", f->doc);
     }
 }
@@ -81,13 +83,13 @@ int cli_inspect(const char *path)
     ferry_plugin *p = NULL;
     ferry_status s = ferry_plugin_open(path, &p);
     if (s != FERRY_OK)
-        return cli_fail_ferry(s, "cannot open the plugin");
-    const ferry_plugin_descriptor *d = ferry_plugin_descriptor_of(p);
+        return cli_fail_ferry(s, "open");
+    const ferry_plugin_desc *d = ferry_plugin_descriptor_of(p);
     print_header(p, d);
     print_types(d);
     print_functions(d);
     s = ferry_plugin_close(p);
     if (s != FERRY_OK)
-        return cli_fail_ferry(s, "cannot close the plugin");
+        return cli_fail_ferry(s, "close");
     return CLI_OK;
 }

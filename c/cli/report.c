@@ -43,13 +43,15 @@ int cli_fail_ferry(ferry_status s, const char *what)
     const char *msg = ferry_last_error();
     const char *name = ferry_status_name(s);
     fflush(stdout);
-    fprintf(stderr, "ferry: %s: ", what);
-    /* A plugin may return a status without reporting a message; then the
-     * last error belongs to an earlier failure and must not be shown. */
-    if (strncmp(msg, name, strlen(name)) == 0)
+    /* ferry's messages name the status and the operation already. A plugin
+     * may return a status without reporting one, though; then the last
+     * error belongs to an earlier failure and must not be shown. */
+    if (strncmp(msg, name, strlen(name)) == 0) {
+        fputs("ferry: ", stderr);
         put_folded(msg);
-    else
-        fprintf(stderr, "%s: %s", name, ferry_status_text(s));
-    fputc('\n', stderr);
+        fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "ferry: %s: %s: %s\n", what, name, ferry_status_text(s));
+    }
     return CLI_FAILED;
 }
