@@ -143,12 +143,13 @@ typedef struct ferry__gate {
 } ferry__gate;
 
 struct ferry_type {
-    ferry_type_desc desc;        /* desc.name points at `name` below */
     uint32_t id;                 /* 1-based index into the registry */
     _Atomic bool retired;        /* unregistered when its plugin closed */
     _Atomic(ferry__gate *) gate; /* the plugin whose code it runs, or NULL */
+    ferry_type_desc desc;        /* desc.name points at `name` below */
     char name[256];
 };
+
 
 #define FERRY__MAX_TYPES 65535u
 extern FERRY_HIDDEN _Atomic(const ferry_type *) ferry__types[FERRY__MAX_TYPES + 1]; /* [0] unused */

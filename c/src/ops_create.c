@@ -120,9 +120,10 @@ static bool type_supports(const derive_rule *r, const ferry_type *t)
 
 /* The rest of derive, once the plugin gate (if any) is held: the type's
  * code may run. from: the source handle's kind. */
-static ferry_status derive_pinned(const derive_rule *r, ferry_handle h, ferry_handle *out,
-                                  const char *site, ferry__thread *self, ferry__lookup *lkp,
-                                  unsigned from)
+static FERRY_INLINE ferry_status derive_pinned(const derive_rule *r, ferry_handle h,
+                                               ferry_handle *out, const char *site,
+                                               ferry__thread *self, ferry__lookup *lkp,
+                                               unsigned from)
 {
     ferry__lookup lk = *lkp;
     ferry_status s = ferry__pin(r->op, h, self, &lk);
