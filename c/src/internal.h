@@ -150,7 +150,6 @@ struct ferry_type {
     char name[256];
 };
 
-
 #define FERRY__MAX_TYPES 65535u
 extern FERRY_HIDDEN _Atomic(const ferry_type *) ferry__types[FERRY__MAX_TYPES + 1]; /* [0] unused */
 
@@ -429,6 +428,18 @@ static inline void ferry__slot_free(ferry__thread *self, uint32_t index, uint32_
 
 /* Gives an exiting thread's cached free slots to the global free list. */
 void ferry__table_release_cache(ferry__thread *self);
+
+/* A live handle as a scan of the table saw it. */
+typedef struct ferry__live {
+    ferry_handle h;
+    const ferry_type *type;
+    unsigned kind;
+    const char *created_at;
+} ferry__live;
+
+/* Calls fn for every handle live when the scan reaches its slot; handles
+ * made or ended during the scan may or may not be seen. */
+void ferry__each_live(void (*fn)(const ferry__live *live, void *ctx), void *ctx);
 
 /* Highest slot index ever handed out, plus one. */
 uint32_t ferry__slots_issued(void);

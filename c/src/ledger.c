@@ -177,9 +177,8 @@ size_t ferry_live(void)
     return (size_t)all.live;
 }
 
-size_t ferry_report_leaks(FILE *out)
+void ferry__each_live(void (*fn)(const ferry__live *live, void *ctx), void *ctx)
 {
-    size_t live = 0;
     uint32_t issued = ferry__slots_issued();
     for (uint32_t i = 0; i < issued; i++) {
         ferry__slot *slot = ferry__slot_at(i);
@@ -189,18 +188,36 @@ size_t ferry_report_leaks(FILE *out)
         unsigned kind = ferry__state_kind(s);
         if (kind == FERRY__FREE)
             continue;
-        live++;
-        if (!out)
-            continue;
-        const ferry_type *t =
-            ferry__type_by_id(atomic_load_explicit(&slot->type_id, memory_order_relaxed));
-        const char *site = atomic_load_explicit(&slot->created_at, memory_order_relaxed);
-        ferry_handle h = ferry__handle_make(ferry__table_tag, ferry__state_gen(s), i);
-        fprintf(out, "ferry: live handle 0x%016llx: type %s, kind %s, created at %s\n",
-                (unsigned long long)h.bits, t ? t->name : "?", ferry__kind_name(kind),
-                site ? site : "(unknown site)");
+        ferry__live live = {
+            .h = ferry__handle_make(ferry__table_tag, ferry__state_gen(s), i),
+            .type = ferry__type_by_id(atomic_load_explicit(&slot->type_id, memory_order_acquire)),
+            .kind = kind,
+            .created_at = atomic_load_explicit(&slot->created_at, memory_order_acquire),
+        };
+        fn(&live, ctx);
     }
-    return live;
+}
+
+typedef struct leak_report {
+    FILE *out;
+    size_t live;
+} leak_report;
+
+static void report_one(const ferry__live *l, void *ctx)
+{
+    leak_report *r = ctx;
+    r->live++;
+    if (r->out)
+        fprintf(r->out, "ferry: live handle 0x%016llx: type %s, kind %s, created at %s\n",
+                (unsigned long long)l->h.bits, l->type ? l->type->name : "?",
+                ferry__kind_name(l->kind), l->created_at ? l->created_at : "(unknown site)");
+}
+
+size_t ferry_report_leaks(FILE *out)
+{
+    leak_report r = {out, 0};
+    ferry__each_live(report_one, &r);
+    return r.live;
 }
 
 static void leak_check_at_exit(void)

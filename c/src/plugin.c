@@ -277,33 +277,26 @@ static const char close_op[] = "ferry_plugin_close";
 
 #define BUSY_LISTED 8 /* live handles a BUSY message names */
 
-/* Counts the live handles of p's types, describing the first few. */
-static size_t live_handles(const ferry_plugin *p, char *list, size_t cap)
+typedef struct busy_list {
+    const ferry__gate *gate;
+    size_t live, used;
+    char text[512];
+} busy_list;
+
+/* Counts a live handle of the plugin's types, describing the first few. */
+static void note_busy(const ferry__live *l, void *ctx)
 {
-    size_t live = 0, used = 0;
-    list[0] = '\0';
-    uint32_t issued = ferry__slots_issued();
-    for (uint32_t i = 0; i < issued; i++) {
-        ferry__slot *slot = ferry__slot_at(i);
-        if (!slot)
-            continue;
-        uint64_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
-        unsigned kind = ferry__state_kind(s);
-        if (kind == FERRY__FREE)
-            continue;
-        const ferry_type *t =
-            ferry__type_by_id(atomic_load_explicit(&slot->type_id, memory_order_acquire));
-        if (!t || atomic_load_explicit(&t->gate, memory_order_acquire) != &p->gate)
-            continue;
-        if (live++ < BUSY_LISTED && used < cap) {
-            const char *site = atomic_load_explicit(&slot->created_at, memory_order_acquire);
-            int n = snprintf(list + used, cap - used, "%s%s %s created at %s", live > 1 ? "; " : "",
-                             t->name, ferry__kind_name(kind), site ? site : FERRY__NO_SITE);
-            if (n > 0)
-                used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
-        }
+    busy_list *b = ctx;
+    if (!l->type || atomic_load_explicit(&l->type->gate, memory_order_acquire) != b->gate)
+        return;
+    size_t cap = sizeof b->text;
+    if (b->live++ < BUSY_LISTED && b->used < cap) {
+        int n = snprintf(b->text + b->used, cap - b->used, "%s%s %s created at %s",
+                         b->live > 1 ? "; " : "", l->type->name, ferry__kind_name(l->kind),
+                         l->created_at ? l->created_at : FERRY__NO_SITE);
+        if (n > 0)
+            b->used += (size_t)n < cap - b->used ? (size_t)n : cap - b->used - 1;
     }
-    return live;
 }
 
 ferry_status ferry_plugin_close(ferry_plugin *p)
@@ -318,8 +311,9 @@ ferry_status ferry_plugin_close(ferry_plugin *p)
     }
     atomic_store_explicit(&p->gate.phase, FERRY__GATE_CLOSING, memory_order_seq_cst);
     uint32_t running = atomic_load_explicit(&p->gate.ops, memory_order_seq_cst);
-    char list[512];
-    size_t live = live_handles(p, list, sizeof list);
+    busy_list busy = {.gate = &p->gate};
+    ferry__each_live(note_busy, &busy);
+    size_t live = busy.live;
     if (running || live) {
         atomic_store_explicit(&p->gate.phase, FERRY__GATE_OPEN, memory_order_seq_cst);
         char why[768];
@@ -331,7 +325,7 @@ ferry_status ferry_plugin_close(ferry_plugin *p)
         if (live)
             snprintf(why + n, sizeof why - (size_t)n,
                      "%s%zu live handle%s whose release code it holds: %s%s", n ? "; " : "", live,
-                     live == 1 ? "" : "s", list, live > BUSY_LISTED ? "; ..." : "");
+                     live == 1 ? "" : "s", busy.text, live > BUSY_LISTED ? "; ..." : "");
         s = ferry__fail(FERRY_E_BUSY, close_op, NULL, "plugin \"%s\" is busy: %s", p->name, why);
         goto out;
     }
