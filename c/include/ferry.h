@@ -162,6 +162,14 @@ FERRY_API const char *ferry_kind_name(ferry_kind k);
  */
 #define FERRY_SEND 0x1u
 #define FERRY_SYNC 0x2u
+/*
+ * FERRY_PLAIN: the objects are plain data of the declared size and align —
+ * any bit pattern valid, no pointers, locks or atomics inside — so a Rust
+ * plugin may read one through a declared layout (ferry::host_type! with
+ * `layout =`). Only a host sets it, for its own C types; ferry refuses a
+ * layout view of a type without it.
+ */
+#define FERRY_PLAIN 0x4u
 
 /*
  * How to manage one unit of a type. Fill with designated initializers; zero
@@ -171,7 +179,7 @@ FERRY_API const char *ferry_kind_name(ferry_kind k);
  */
 typedef struct ferry_type_desc {
     const char *name;                 /* required; unique in the process, e.g. "host.Image" */
-    uint32_t flags;                   /* FERRY_SEND | FERRY_SYNC */
+    uint32_t flags;                   /* FERRY_SEND | FERRY_SYNC | FERRY_PLAIN */
     void (*release)(void *obj);       /* required: give up one unit */
     void *(*retain)(void *obj);       /* shared kinds: one more unit; enables clone */
     void *(*downgrade)(void *obj);    /* optional: a weak unit from a strong one */
