@@ -30,7 +30,8 @@
 #include <unistd.h>
 
 static pthread_mutex_t plugins_lock = PTHREAD_MUTEX_INITIALIZER;
-static ferry_plugin *plugins; /* every record ever made, newest first */
+static ferry_plugin *plugins;        /* open records, newest first */
+static ferry_plugin *closed_plugins; /* closed ones: kept, never freed */
 
 uintptr_t ferry_table_id(void)
 {
@@ -168,10 +169,20 @@ static ferry_status check_descriptor(const char *path, const ferry_plugin_desc *
 static ferry_plugin *find_open_locked(const char *realpath)
 {
     for (ferry_plugin *p = plugins; p; p = p->next)
-        if (atomic_load_explicit(&p->open, memory_order_relaxed) &&
-            strcmp(p->realpath, realpath) == 0)
+        if (strcmp(p->realpath, realpath) == 0)
             return p;
     return NULL;
+}
+
+/* Moves a record that just closed from the open list to the closed one. */
+static void retire_record_locked(ferry_plugin *p)
+{
+    ferry_plugin **link = &plugins;
+    while (*link != p)
+        link = &(*link)->next;
+    *link = p->next;
+    p->next = closed_plugins;
+    closed_plugins = p;
 }
 
 /* Frees what open allocated for a record that never opened. */
@@ -183,7 +194,9 @@ static void discard(ferry_plugin *p)
             free(p->functions[i].args[a].op);
         }
         free(p->functions[i].result.type_name);
+        free(p->functions[i].result.op);
         free(p->functions[i].moved_site);
+        free(p->functions[i].refused_site);
     }
     free(p->functions);
     free(p->types);
@@ -332,6 +345,7 @@ ferry_status ferry_plugin_close(ferry_plugin *p)
     ferry__types_retire(p->types, p->ntypes);
     atomic_store_explicit(&p->gate.phase, FERRY__GATE_CLOSED, memory_order_seq_cst);
     atomic_store_explicit(&p->open, false, memory_order_release);
+    retire_record_locked(p);
     if (p->map_end)
         ferry__plugin_forget_sites(p);
     dlclose(p->dl);

@@ -9,6 +9,7 @@
 #include "ops.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,9 +128,20 @@ static ferry_status prepare(const char *op, const ferry_plugin *p, const ferry_p
         f->ffi_args[nffi++] = &ffi_type_pointer;
     size_t site_len = strlen(p->name) + strlen(e->name) + 64;
     f->moved_site = malloc(site_len);
-    if (!ok || !f->moved_site)
+    f->refused_site = malloc(site_len);
+    if (ok && f->result.type_name) {
+        f->result.op = malloc(site_len + strlen(f->result.type_name));
+        if (f->result.op)
+            snprintf(f->result.op, site_len + strlen(f->result.type_name),
+                     "ferry_plugin_call: %s.%s result (own<%s>)", p->name, e->name,
+                     f->result.type_name);
+        ok = f->result.op != NULL;
+    }
+    if (!ok || !f->moved_site || !f->refused_site)
         return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate function %s", e->name);
     snprintf(f->moved_site, site_len, "ferry_plugin_call (moved into %s.%s)", p->name, e->name);
+    snprintf(f->refused_site, site_len, "ferry_plugin_call (refused result of %s.%s)", p->name,
+             e->name);
     if (ffi_prep_cif(&f->cif, FFI_DEFAULT_ABI, nffi, &ffi_type_sint32, f->ffi_args) != FFI_OK)
         return ferry__fail(FERRY_E_SIGNATURE, op, NULL,
                            "plugin \"%s\" function %s: libffi cannot prepare the call", p->path,
@@ -213,6 +225,16 @@ static const ferry_type *param_type(ferry__param *prm)
     (OWNABLE | FERRY__KIND_BIT(FERRY_KIND_LENT) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
 #define EXCLUSIVE (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
 
+/* An own<T> argument between hold and move: its handle is locked (an
+ * exclusive flag no borrower can get past, and a pin no drop can), a slot
+ * is reserved for the callee's new handle, and T's gate is held. */
+typedef struct held_owned {
+    uint32_t arg;
+    uint32_t slot_index;
+    ferry__gate *gate;
+    ferry__lookup lk; /* lk.state: the locked state word */
+} held_owned;
+
 typedef struct call {
     const ferry_plugin *p;
     ferry__function *f;
@@ -220,8 +242,8 @@ typedef struct call {
     const ferry_type *types[FERRY_PLUGIN_MAX_ARGS];
     ferry__lookup pinned[FERRY_PLUGIN_MAX_ARGS]; /* borrowed args, once pinned */
     uint32_t npinned;
-    uint32_t reserved[FERRY_PLUGIN_MAX_ARGS]; /* slots for owned args' new handles */
-    uint32_t nreserved;
+    held_owned owned[FERRY_PLUGIN_MAX_ARGS];
+    uint32_t nowned;
     ferry_value vals[FERRY_PLUGIN_MAX_ARGS]; /* what the callee receives */
 } call;
 
@@ -301,40 +323,92 @@ static ferry_status check_args(call *c, const ferry_value *args, size_t nargs)
                                     "the handle is given away and also passed as another argument");
         }
         c->vals[i] = *v;
+        if (v->kind == FERRY_VALUE_BOOL) /* the callee may rely on 0 or 1 */
+            c->vals[i].as.b = v->as.u8 != 0;
     }
     return FERRY_OK;
 }
 
 /* ---- Committing ---------------------------------------------------------- */
 
+#define LOCK (FERRY__EXCL | FERRY__PIN_ONE)
+
+static void unlock(held_owned *o)
+{
+    atomic_fetch_sub_explicit(&o->lk.slot->state, FERRY__PIN_ONE, memory_order_release);
+    atomic_fetch_and_explicit(&o->lk.slot->state, ~FERRY__EXCL, memory_order_release);
+}
+
 static void undo(call *c)
 {
     while (c->npinned)
         ferry__unpin(c->pinned[--c->npinned].slot);
-    while (c->nreserved)
-        ferry__unreserve(c->self, c->reserved[--c->nreserved]);
+    while (c->nowned) {
+        held_owned *o = &c->owned[--c->nowned];
+        if (o->lk.slot)
+            unlock(o);
+        ferry__gate_leave(o->gate);
+        ferry__unreserve(c->self, o->slot_index);
+    }
 }
 
-/* Pins borrowed args and reserves slots for owned ones: may fail, and then
- * leaves everything as it was. */
+/* Locks owned argument o->arg's handle: no borrow may be outstanding, and
+ * none can start until the move. */
+static ferry_status lock_owned(call *c, held_owned *o)
+{
+    ferry_handle h = c->vals[o->arg].as.handle;
+    const char *op = c->f->args[o->arg].op;
+    ferry__lookup *lk = &o->lk;
+    ferry_status s = ferry__resolve(op, h, c->types[o->arg], c->self, lk);
+    while (s == FERRY_OK) {
+        if (!(OWNABLE & FERRY__KIND_BIT(ferry__state_kind(lk->state))))
+            return ferry__fail_kind(op, lk, h,
+                                    "be given to an own<T> parameter (only unique, shared and "
+                                    "local handles can)");
+        if (ferry__state_busy(lk->state))
+            return ferry__fail_borrowed(op, lk, h);
+        uint64_t want = lk->state | LOCK;
+        if (atomic_compare_exchange_strong_explicit(&lk->slot->state, &lk->state, want,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            lk->state = want;
+            return FERRY_OK;
+        }
+        s = ferry__resolve(op, h, c->types[o->arg], c->self, lk);
+    }
+    return s;
+}
+
+/* Pins borrowed args and locks owned ones (each with a reserved slot and
+ * its type's gate): may fail, and then leaves everything as it was. */
 static ferry_status hold(call *c)
 {
     for (uint32_t i = 0; i < c->f->nargs; i++) {
         ferry_value_kind k = c->f->args[i].kind;
+        const char *op = c->f->args[i].op;
         ferry_status s = FERRY_OK;
         if (k == FERRY_VALUE_BORROWED) {
             ferry__lookup *lk = &c->pinned[c->npinned];
-            const char *op = c->f->args[i].op;
             s = ferry__resolve(op, c->vals[i].as.handle, c->types[i], c->self, lk);
             if (s == FERRY_OK)
                 s = ferry__pin(op, c->vals[i].as.handle, c->self, lk);
             if (s == FERRY_OK)
                 c->npinned++;
         } else if (k == FERRY_VALUE_OWNED) {
-            s = ferry__reserve(call_op, c->self, c->types[i], FERRY_KIND_UNIQUE,
-                               &c->reserved[c->nreserved]);
-            if (s == FERRY_OK)
-                c->nreserved++;
+            held_owned *o = &c->owned[c->nowned];
+            memset(o, 0, sizeof *o);
+            o->arg = i;
+            s = ferry__reserve(op, c->self, c->types[i], FERRY_KIND_UNIQUE, &o->slot_index);
+            if (s == FERRY_OK) {
+                s = ferry__gate_enter(op, c->types[i], true, &o->gate);
+                if (s != FERRY_OK)
+                    ferry__unreserve(c->self, o->slot_index);
+            }
+            if (s == FERRY_OK) {
+                c->nowned++;
+                s = lock_owned(c, o);
+                if (s != FERRY_OK)
+                    o->lk.slot = NULL;
+            }
         }
         if (s != FERRY_OK) {
             undo(c);
@@ -344,53 +418,43 @@ static ferry_status hold(call *c)
     return FERRY_OK;
 }
 
-/* Moves owned argument i's unit into its reserved slot: the caller's
- * handle goes stale, the callee gets the new one. No ledger change: one
- * handle ends where another begins. */
-static ferry_status move(call *c, uint32_t i, uint32_t slot_index)
+/*
+ * Moves every owned argument's unit into its reserved slot: the caller's
+ * handle goes stale, the callee gets the new one. Cannot fail: a locked
+ * handle can be neither ended nor borrowed, so the only change to wait out
+ * is a pin of a concurrent clone (released in a moment), or a borrow that
+ * a stray ferry_unborrow of the lock let in. No ledger change: one handle
+ * ends where another begins.
+ */
+static void move_all(call *c)
 {
-    const ferry_type *t = c->types[i];
-    ferry__gate *gate;
-    ferry_status s = ferry__gate_enter(call_op, t, true, &gate);
-    if (s != FERRY_OK)
-        return s;
-    ferry__lookup lk;
-    void *obj;
-    s = ferry__end(c->f->args[i].op, c->vals[i].as.handle, t, OWNABLE,
-                   "be given to an own<T> parameter (only unique, shared and local handles can)",
-                   c->f->moved_site, c->self, &lk, &obj, NULL);
-    if (s == FERRY_OK) {
-        const char *created = atomic_load_explicit(&lk.slot->created_at, memory_order_relaxed);
-        c->vals[i].as.handle = ferry__publish_reserved(c->self, slot_index, t,
-                                                       ferry__state_kind(lk.state), obj, created);
-    }
-    ferry__gate_leave(gate);
-    return s;
-}
-
-/* Moves every owned argument. A move can fail only when another thread
- * ends the handle meanwhile (a caller bug); the units moved before it are
- * then dropped, since their old handles are gone. */
-static ferry_status move_all(call *c)
-{
-    uint32_t r = 0;
-    for (uint32_t i = 0; i < c->f->nargs; i++) {
-        if (c->f->args[i].kind != FERRY_VALUE_OWNED)
-            continue;
-        ferry_status s = move(c, i, c->reserved[r]);
-        if (s != FERRY_OK) {
-            c->nreserved -= r; /* the first r slots are published */
-            memmove(c->reserved, c->reserved + r, c->nreserved * sizeof *c->reserved);
-            undo(c);
-            for (uint32_t j = 0; j < i; j++)
-                if (c->f->args[j].kind == FERRY_VALUE_OWNED)
-                    ferry_drop_at(c->vals[j].as.handle, FERRY_BY_C, c->f->moved_site);
-            return s;
+    for (uint32_t k = 0; k < c->nowned; k++) {
+        held_owned *o = &c->owned[k];
+        ferry__slot *slot = o->lk.slot;
+        uint32_t gen = ferry__state_gen(o->lk.state);
+        unsigned kind = ferry__state_kind(o->lk.state);
+        uint64_t st = atomic_load_explicit(&slot->state, memory_order_acquire);
+        for (;;) {
+            bool quiet = ferry__state_borrows(st) == 0 && (st & FERRY__PIN_MASK) == FERRY__PIN_ONE;
+            if (quiet && atomic_compare_exchange_weak_explicit(
+                             &slot->state, &st, ferry__state_freed(gen, kind), memory_order_acq_rel,
+                             memory_order_acquire))
+                break;
+            if (!quiet) {
+                sched_yield();
+                st = atomic_load_explicit(&slot->state, memory_order_acquire);
+            }
         }
-        r++;
+        const char *created = atomic_load_explicit(&slot->created_at, memory_order_relaxed);
+        atomic_store_explicit(&slot->released_at, c->f->moved_site, memory_order_release);
+        void *obj = slot->obj;
+        ferry__note_use(c->self, slot, c->types[o->arg]->id);
+        ferry__slot_free(c->self, o->lk.index, gen);
+        c->vals[o->arg].as.handle =
+            ferry__publish_reserved(c->self, o->slot_index, c->types[o->arg], kind, obj, created);
+        ferry__gate_leave(o->gate);
     }
-    c->nreserved = 0;
-    return FERRY_OK;
+    c->nowned = 0;
 }
 
 /* ---- The call ------------------------------------------------------------ */
@@ -403,21 +467,61 @@ static ferry__function *find_function(ferry_plugin *p, const char *name)
     return NULL;
 }
 
-/* Checks an own<T> result; a handle that is not a live T is dropped. */
-static ferry_status check_result(call *c, ferry_value *res)
+/* Refuses a result after the call: records the message; the caller keeps
+ * nothing of it. */
+static ferry_status bad_result(const call *c, const char *why)
+{
+    return ferry__fail(FERRY_E_SIGNATURE, call_op, NULL, "%s.%s%s returned %s", c->p->name,
+                       c->f->entry->name, c->f->entry->signature, why);
+}
+
+/*
+ * An own<T> result must be a new unit the caller can own: a live handle of
+ * T, of an owning kind, and not one of the handles the caller only lent.
+ * A refused result the callee did give away (an owning handle of another
+ * type, a weak one) is dropped; one it does not own is left alone.
+ */
+static ferry_status check_handle_result(call *c, ferry_handle h)
 {
     ferry__function *f = c->f;
+    for (uint32_t i = 0; i < f->nargs; i++)
+        if (f->args[i].kind == FERRY_VALUE_BORROWED && c->vals[i].as.handle.bits == h.bits)
+            return bad_result(c, "a handle it was only lent");
     const ferry_type *t = param_type(&f->result);
-    ferry_handle h = res->as.handle;
-    if (t && ferry_check(h, t) == FERRY_OK)
+    ferry__lookup lk;
+    if (ferry__resolve(f->result.op, h, NULL, c->self, &lk) != FERRY_OK) {
+        char why[600];
+        snprintf(why, sizeof why, "no live handle (%s)", ferry_last_error());
+        return bad_result(c, why);
+    }
+    unsigned kind = ferry__state_kind(lk.state);
+    bool owning = kind != FERRY_KIND_LENT && kind != FERRY_KIND_LENT_MUT;
+    if ((OWNABLE & FERRY__KIND_BIT(kind)) && lk.type == t)
         return FERRY_OK;
-    char why[512];
-    snprintf(why, sizeof why, "%s", t ? ferry_last_error() : "its type is not registered");
-    if (ferry_check(h, NULL) == FERRY_OK)
-        ferry_drop_at(h, FERRY_BY_C, f->moved_site);
-    return ferry__fail(FERRY_E_SIGNATURE, call_op, NULL,
-                       "%s.%s returned a result that is not a live own<%s> (%s)", c->p->name,
-                       f->entry->name, f->result.type_name, why);
+    char why[600];
+    snprintf(why, sizeof why, "a %s handle of type %s", ferry__kind_name(kind), lk.type->name);
+    if (owning)
+        ferry_drop_at(h, FERRY_BY_C, f->refused_site);
+    return bad_result(c, why);
+}
+
+/* Checks a result the callee wrote: values C may not hold are refused. */
+static ferry_status check_result(call *c, const ferry_value *res)
+{
+    switch (res->kind) {
+    case FERRY_VALUE_BOOL:
+        return res->as.u8 <= 1 ? FERRY_OK : bad_result(c, "a bool that is neither 0 nor 1");
+    case FERRY_VALUE_STR:
+        if (!res->as.str)
+            return bad_result(c, "a null string");
+        return utf8_valid((const unsigned char *)res->as.str)
+                   ? FERRY_OK
+                   : bad_result(c, "a string that is not UTF-8");
+    case FERRY_VALUE_OWNED:
+        return check_handle_result(c, res->as.handle);
+    default:
+        return FERRY_OK;
+    }
 }
 
 static ferry_status invoke(call *c, ferry_value *ret)
@@ -439,8 +543,7 @@ static ferry_status invoke(call *c, ferry_value *ret)
     if (s != FERRY_OK)
         return s;
     res.kind = f->result.kind;
-    if (res.kind == FERRY_VALUE_OWNED)
-        s = check_result(c, &res);
+    s = check_result(c, &res);
     if (s == FERRY_OK && ret)
         *ret = res;
     return s;
@@ -460,7 +563,7 @@ ferry_status ferry_plugin_call(ferry_plugin *p, const char *name, const ferry_va
         return s;
     call c;
     c.p = p;
-    c.npinned = c.nreserved = 0;
+    c.npinned = c.nowned = 0;
     c.f = find_function(p, name);
     c.self = ferry__self();
     if (!c.f)
@@ -476,9 +579,8 @@ ferry_status ferry_plugin_call(ferry_plugin *p, const char *name, const ferry_va
     if (s == FERRY_OK)
         s = hold(&c);
     if (s == FERRY_OK) {
-        s = move_all(&c);
-        if (s == FERRY_OK)
-            s = invoke(&c, ret);
+        move_all(&c);
+        s = invoke(&c, ret);
     }
     ferry__gate_leave(&p->gate);
     return s;

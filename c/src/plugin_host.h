@@ -14,8 +14,8 @@ typedef struct ferry__param {
     ferry_value_kind kind;
     bool exclusive;
     char *type_name; /* own/ref/mut: the type's name; else NULL */
-    /* The operation named in messages about this argument's handle:
-     * "ferry_plugin_call: plugin.fn argument N (own<T>)". */
+    /* The operation named in messages about this handle:
+     * "ferry_plugin_call: plugin.fn argument N (own<T>)" or "... result". */
     char *op;
     /* The type last found under type_name (looked up again once retired). */
     _Atomic(const ferry_type *) type;
@@ -33,6 +33,7 @@ typedef struct ferry__function {
     /* "released at" of a handle moved into this function: kept for the
      * life of the process, since slots point at it. */
     char *moved_site;
+    char *refused_site; /* "released at" of a refused result, dropped */
 } ferry__function;
 
 /*

@@ -97,6 +97,10 @@ ferry_status ferry_type_register(const ferry_type_desc *desc, const ferry_type *
             s = ferry__fail(FERRY_E_TYPE, op, NULL,
                             "type name \"%s\" is already registered with a different descriptor",
                             desc->name);
+    } else if ((t = find_locked(desc->name, true)) != NULL && same_desc(&t->desc, desc)) {
+        /* A closed plugin's type, registered again by code of that plugin
+         * that still runs: it stays retired (making a handle of it fails),
+         * and reopening the plugin revives it. */
     } else {
         s = new_type_locked(op, desc, &t);
         if (s == FERRY_OK)
