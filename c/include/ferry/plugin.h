@@ -249,15 +249,21 @@ FERRY_API const ferry_plugin_function *ferry_plugin_find(const ferry_plugin *p, 
  *   lent mut): the status ferry_check/borrow/drop would give.
  * Then an own<T> argument's unit moves to a fresh handle passed to the
  * callee (the caller's handle is stale from then on, whatever the call
- * returns; the callee owns the unit even when it fails), and a ref<T> or
+ * returns; the callee owns the unit even when it fails; from the check to
+ * the move the handle is locked, so a borrow racing the call fails with
+ * FERRY_E_BORROWED rather than the call failing half-way), and a ref<T> or
  * mut<T> argument is kept alive for the duration of the call (a drop from
  * another thread meanwhile fails with FERRY_E_BORROWED).
  * Returns what the function returns: FERRY_OK, its own error status with
  * its message, or FERRY_E_PANIC when Rust code panicked. On FERRY_OK, *ret
  * (if ret is not NULL) holds the result, FERRY_VALUE_VOID when there is
- * none; an own<T> result is a new live handle the caller owns (checked: a
- * result handle that is not a live T is dropped and the call fails with
- * FERRY_E_SIGNATURE). A str result stays valid while the plugin is open.
+ * none; an own<T> result is a new live handle the caller owns. A str
+ * result stays valid while the plugin is open. Results are checked, and a
+ * bad one fails the call with FERRY_E_SIGNATURE: an own<T> result must be a
+ * live handle of T, of kind unique, shared or local, and not a handle the
+ * caller only lent (one the callee owned — another type, a weak handle —
+ * is dropped; a lent one is left alone); a bool must be 0 or 1; a str must
+ * be non-NULL UTF-8. A bool argument reaches the callee as 0 or 1.
  */
 FERRY_API ferry_status ferry_plugin_call(ferry_plugin *p, const char *name,
                                          const ferry_value *args, size_t nargs, ferry_value *ret);
