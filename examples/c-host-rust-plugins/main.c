@@ -245,12 +245,14 @@ int main(int argc, char **argv)
     size_t nlines = argc > 2 ? (size_t)argc - 2 : sizeof default_lines / sizeof *default_lines;
 
     const ferry_type *text_type;
-    ferry_status s = ferry_type_register(&(ferry_type_desc){.name = "host.Text",
-                                                            .flags = FERRY_SEND | FERRY_SYNC,
-                                                            .release = text_free,
-                                                            .size = sizeof(struct text),
-                                                            .align = alignof(struct text)},
-                                         &text_type);
+    /* FERRY_PLAIN: the plugins read a struct text through their layout */
+    ferry_status s =
+        ferry_type_register(&(ferry_type_desc){.name = "host.Text",
+                                               .flags = FERRY_SEND | FERRY_SYNC | FERRY_PLAIN,
+                                               .release = text_free,
+                                               .size = sizeof(struct text),
+                                               .align = alignof(struct text)},
+                            &text_type);
     if (s != FERRY_OK)
         return fail("registering host.Text", s);
 

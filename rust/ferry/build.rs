@@ -29,11 +29,11 @@ fn main() {
     };
     println!("cargo:rustc-link-search=native={}", lib_dir.display());
     println!("cargo:rustc-link-lib=dylib=ferry");
-    // Only this crate's own test binaries need to find it at run time.
-    println!(
-        "cargo:rustc-link-arg-tests=-Wl,-rpath,{}",
-        lib_dir.display()
-    );
+    // Only this crate's own test binaries need to find it at run time: the
+    // integration tests and the library's unit tests, which
+    // `rustc-link-arg-tests` does not reach. (The crate has no binaries,
+    // examples or benches; link arguments never pass to dependents.)
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib_dir.display());
     println!("cargo:include={}", root.join("c/include").display());
     println!("cargo:lib_dir={}", lib_dir.display());
 }

@@ -164,7 +164,8 @@ long host_shared_strong(const host_shared *s)
 
 static const ferry_type_desc buffer_desc = {
     .name = HOST_BUFFER_NAME,
-    .flags = FERRY_SEND | FERRY_SYNC,
+    /* plain data: the imaging plugin reads it through its layout */
+    .flags = FERRY_SEND | FERRY_SYNC | FERRY_PLAIN,
     .release = host_buffer_release,
     .size = sizeof(host_buffer),
     .align = _Alignof(host_buffer),

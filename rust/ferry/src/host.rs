@@ -98,8 +98,10 @@ impl<T: HostLayout> Deref for HostRef<'_, T> {
     type Target = T::Layout;
     fn deref(&self) -> &T::Layout {
         // SAFETY: T::ferry_type (run by the borrow) checked that the host
-        // registered T with Layout's size and alignment; Layout is Plain,
-        // so any initialised bytes of that size are a valid value; the
+        // registered T as FERRY_PLAIN (initialised plain data, no atomics or
+        // locks) with Layout's size and alignment, and that T is no Rust
+        // type; Layout is Plain, so any initialised bytes of that size are
+        // a valid value; the
         // borrow keeps the object alive and not exclusively borrowed until
         // this guard drops.
         unsafe { self.ptr.cast::<T::Layout>().as_ref() }
@@ -117,8 +119,9 @@ impl<T: Exported<Owner = kind::Host>> Drop for HostRef<'_, T> {
 /// `host_type!(…, layout = L)`.
 ///
 /// # Safety
-/// `ferry_type` must refuse a registration whose size or alignment differs
-/// from `Layout`'s.
+/// `ferry_type` must refuse a registration the host did not declare
+/// `FERRY_PLAIN`, one bound to a Rust type, and one whose size or alignment
+/// differs from `Layout`'s.
 pub unsafe trait HostLayout: Exported<Owner = kind::Host> {
     type Layout: Plain;
 }

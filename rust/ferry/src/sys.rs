@@ -62,6 +62,10 @@ pub const FERRY_KIND_LOCAL: i32 = 3;
 
 pub const FERRY_SEND: u32 = 1;
 pub const FERRY_SYNC: u32 = 2;
+/// The host declares its objects plain data of the registered size and
+/// align (any bit pattern valid; no pointers, locks or atomics): only then
+/// may Rust read one through a `host_type!(…, layout = …)`.
+pub const FERRY_PLAIN: u32 = 4;
 
 pub const FERRY_PLUGIN_ABI_VERSION: u32 = 1;
 pub const FERRY_PLUGIN_MAGIC: u64 = 0x474C_5059_5252_4546;

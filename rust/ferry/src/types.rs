@@ -177,6 +177,10 @@ const fn base_desc<T>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
     }
 }
 
+/// The flags a Rust type's descriptor may carry: never `FERRY_PLAIN`, which
+/// would let a host-type layout read a Rust object's padding or atomics.
+const THREAD_FLAGS: u32 = sys::FERRY_SEND | sys::FERRY_SYNC;
+
 // One constructor per kind, `const` so that the lazy registration and a
 // plugin's static descriptor are the same bits: libferry accepts a second
 // registration of a name only with an identical descriptor.
@@ -184,7 +188,7 @@ impl kind::Boxed {
     pub const fn descriptor<T>(name: &'static CStr, flags: u32) -> sys::ferry_type_desc {
         sys::ferry_type_desc {
             release: Some(release_box::<T>),
-            ..base_desc::<T>(name, flags)
+            ..base_desc::<T>(name, flags & THREAD_FLAGS)
         }
     }
 }
@@ -194,8 +198,11 @@ impl kind::Shared {
         // Arc<T> is Send only when T is Send + Sync: otherwise two threads
         // could each hold a clone and read T at once. Such handles stay on
         // their thread.
-        let sync = sys::FERRY_SEND | sys::FERRY_SYNC;
-        let flags = if flags & sync == sync { flags } else { 0 };
+        let flags = if flags & THREAD_FLAGS == THREAD_FLAGS {
+            THREAD_FLAGS
+        } else {
+            0
+        };
         sys::ferry_type_desc {
             release: Some(release_arc::<T>),
             retain: Some(retain_arc::<T>),
@@ -232,19 +239,30 @@ pub const fn c_name(with_nul: &'static str) -> &'static CStr {
 
 /// Registers `T` once per library (the cell lives in the calling crate).
 ///
-/// A type name belongs to one Rust type. Before registering the real type,
-/// the name is claimed in libferry by a marker type ("ferry.rust:<name>")
-/// whose `size` field carries a hash of the Rust identity (`TypeId` of
-/// `T` and its ownership kind): the registry's own rule — one descriptor
-/// per name — then arbitrates between libraries and threads. A different
-/// Rust type under a taken name is refused (`FERRY_E_TYPE`), even when the
-/// optimiser has merged identical release functions so that the two real
-/// descriptors compare equal. The same Rust type compiled into two
-/// libraries registers the real descriptor twice with different
-/// (monomorphised) functions; the second library then uses the first one's.
-/// A plugin's host registers the plugin's descriptors before its code runs;
-/// `T::DESC` is the very constant the plugin's descriptor lists, so this
-/// registration is the identical one libferry accepts.
+/// A registered type belongs to one Rust type. After registering `T::DESC`
+/// (newly, or finding the identical descriptor, e.g. the one a plugin's host
+/// registered at open), the crate *binds* the registered type to the Rust
+/// identity of `T` (its `TypeId` and ownership kind) with a marker type,
+/// `ferry.rust:<address of the type>:<name>`, whose `size` field carries a
+/// hash of that identity: the registry's own rule — one descriptor per
+/// name — arbitrates between libraries and threads. A different Rust type
+/// that finds the same registered type is refused (`FERRY_E_TYPE`), even
+/// when the optimiser has merged identical release functions so that the
+/// two descriptors compare equal.
+///
+/// The same Rust type compiled into two libraries registers two
+/// descriptors with different (monomorphised) functions, so the second
+/// registration fails with `FERRY_E_TYPE`. That library then uses the
+/// registered type only if it is already bound to `T`'s identity — a copy
+/// of this very type registered it as its own — and its descriptor is
+/// compatible with `T::DESC` (flags, size, align and the same functions
+/// present). It never binds a type it did not register: a type a C host
+/// registered, or another library's type that a plugin host registered
+/// from the plugin's type list, is refused. The binding names the
+/// registered type's address, so it does not carry over to another type
+/// registered under the name later (after a plugin's close retired the
+/// first), while a plugin reopened with the same code revives the same
+/// type and keeps its binding (and this cell's pointer stays valid).
 ///
 /// # Safety
 /// `cell` must be used for `T` alone.
@@ -253,19 +271,108 @@ pub unsafe fn register_once<T: TypeDesc>(cell: &'static OnceLock<TypeRef>) -> Re
     if let Some(t) = cell.get() {
         return Ok(*t);
     }
-    claim_name::<T, T::Owner>(T::NAME)?;
     let desc = T::DESC;
     let mut out: *const sys::ferry_type = std::ptr::null();
     // SAFETY: desc and out are valid for the call; libferry copies desc.
     let status = unsafe { sys::ferry_type_register(&desc, &mut out) };
     let t = match check(status) {
-        Ok(()) => TypeRef(NonNull::new(out as *mut _).expect("registered type")),
-        // The name is ours (claimed above): another copy of this very type
-        // registered it first, with its own functions.
-        Err(e) if e.status == Status::TYPE => find_named(T::NAME).ok_or(e)?,
+        Ok(()) => {
+            let t = TypeRef(NonNull::new(out as *mut _).expect("registered type"));
+            // Registered as ours (newly, or the identical descriptor): bind
+            // it, unless another Rust type with identical functions has.
+            bind::<T, T::Owner>(t, T::NAME)?;
+            t
+        }
+        Err(e) if e.status == Status::TYPE => adopt::<T>(e)?,
         Err(e) => return Err(e),
     };
     Ok(*cell.get_or_init(|| t))
+}
+
+/// The type registered under `T::NAME` with another descriptor, if a copy
+/// of `T` registered and bound it and its descriptor fits `T::DESC`.
+fn adopt<T: TypeDesc>(refused: Error) -> Result<TypeRef> {
+    let name = T::NAME;
+    let rust = std::any::type_name::<T>();
+    let theirs = find_named(name).ok_or(refused)?;
+    let marker = marker_name(theirs, name)?;
+    let id = identity::<T, T::Owner>(name);
+    // A copy of T binds right after registering: give a concurrent one a
+    // moment (a few ms at most, only on this failure path).
+    let mut held = marker_identity(&marker);
+    for _ in 0..20 {
+        if held.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(500));
+        held = marker_identity(&marker);
+    }
+    match held {
+        Some(h) if h == id => {}
+        Some(_) => return Err(taken_by_another::<T>(name)),
+        None => {
+            return Err(Error::new(
+                Status::TYPE,
+                format!(
+                    "type name {name:?} is registered with another descriptor, not by Rust \
+                     type {rust} (by the host, another library or another plugin); {rust} \
+                     cannot use it"
+                ),
+            ))
+        }
+    }
+    // SAFETY: theirs is registered; its descriptor lives as long.
+    let found = unsafe { &*sys::ferry_type_descriptor(theirs.as_ptr()) };
+    let ours = T::DESC;
+    if !compatible(found, &ours) {
+        return Err(Error::new(
+            Status::TYPE,
+            format!(
+                "type name {name:?} is registered with a descriptor incompatible with Rust \
+                 type {rust} (flags {:#x}, size {}, align {}, functions {}; {rust} has flags \
+                 {:#x}, size {}, align {}, functions {})",
+                found.flags,
+                found.size,
+                found.align,
+                functions(found),
+                ours.flags,
+                ours.size,
+                ours.align,
+                functions(&ours)
+            ),
+        ));
+    }
+    Ok(theirs)
+}
+
+/// Two descriptors of one Rust type compiled twice: the same flags, size
+/// and align, and the same functions present for the ownership kind.
+fn compatible(a: &sys::ferry_type_desc, b: &sys::ferry_type_desc) -> bool {
+    a.flags == b.flags && a.size == b.size && a.align == b.align && functions(a) == functions(b)
+}
+
+/// Which of a descriptor's functions are present, e.g. "release+retain".
+fn functions(d: &sys::ferry_type_desc) -> String {
+    let present = [
+        ("release", d.release.is_some()),
+        ("retain", d.retain.is_some()),
+        ("downgrade", d.downgrade.is_some()),
+        ("upgrade", d.upgrade.is_some()),
+        ("release_weak", d.release_weak.is_some()),
+    ];
+    let names: Vec<&str> = present.iter().filter(|p| p.1).map(|p| p.0).collect();
+    names.join("+")
+}
+
+fn taken_by_another<T>(name: &str) -> Error {
+    Error::new(
+        Status::TYPE,
+        format!(
+            "type name {:?} is taken by another Rust type than {}",
+            name,
+            std::any::type_name::<T>()
+        ),
+    )
 }
 
 fn find_named(name: &str) -> Option<TypeRef> {
@@ -281,11 +388,27 @@ fn identity<T: 'static, O: 'static>(name: &str) -> usize {
 
 unsafe extern "C" fn release_nothing(_: *mut c_void) {}
 
-/// Claims `name` for the Rust type (T, O), or fails with FERRY_E_TYPE when
-/// another Rust type holds it.
-fn claim_name<T: 'static, O: 'static>(name: &str) -> Result<()> {
-    let marker = std::ffi::CString::new(format!("ferry.rust:{name}"))
-        .map_err(|_| Error::new(Status::TYPE, format!("type name {name:?} contains NUL")))?;
+/// The marker that binds the registered type `t` to a Rust type: named by
+/// `t`'s address (types are never freed, so no two share one), then the
+/// name for readability, cut to libferry's 255 bytes.
+fn marker_name(t: TypeRef, name: &str) -> Result<std::ffi::CString> {
+    let mut bytes = format!("ferry.rust:{:x}:{name}", t.as_ptr() as usize).into_bytes();
+    bytes.truncate(255);
+    std::ffi::CString::new(bytes)
+        .map_err(|_| Error::new(Status::TYPE, format!("type name {name:?} contains NUL")))
+}
+
+/// The Rust identity a marker holds, if it is registered.
+fn marker_identity(marker: &CStr) -> Option<usize> {
+    let found = TypeRef::find(marker)?;
+    // SAFETY: found is registered; its descriptor lives as long.
+    Some(unsafe { (*sys::ferry_type_descriptor(found.as_ptr())).size })
+}
+
+/// Binds the registered type `t` to the Rust type (T, O), or fails with
+/// FERRY_E_TYPE when another Rust type holds it.
+fn bind<T: 'static, O: 'static>(t: TypeRef, name: &str) -> Result<()> {
+    let marker = marker_name(t, name)?;
     let id = identity::<T, O>(name);
     let desc = sys::ferry_type_desc {
         name: marker.as_ptr(),
@@ -303,31 +426,22 @@ fn claim_name<T: 'static, O: 'static>(name: &str) -> Result<()> {
     let status = unsafe { sys::ferry_type_register(&desc, &mut out) };
     match check(status) {
         Ok(()) => Ok(()),
-        Err(e) if e.status == Status::TYPE => {
-            // Another library's release_nothing: same claim if same identity.
-            let found = TypeRef::find(&marker).ok_or(e.clone())?;
-            // SAFETY: found is registered; its descriptor lives as long.
-            let held = unsafe { (*sys::ferry_type_descriptor(found.as_ptr())).size };
-            if held == id {
-                Ok(())
-            } else {
-                Err(Error::new(
-                    Status::TYPE,
-                    format!(
-                        "type name {:?} is taken by another Rust type than {}",
-                        name,
-                        std::any::type_name::<T>()
-                    ),
-                ))
-            }
-        }
+        // Another library's release_nothing: the same binding if the same
+        // identity.
+        Err(e) if e.status == Status::TYPE => match marker_identity(&marker) {
+            Some(held) if held == id => Ok(()),
+            Some(_) => Err(taken_by_another::<T>(name)),
+            None => Err(e),
+        },
         Err(e) => Err(e),
     }
 }
 
 /// A C host's type, looked up by name on each use until it is registered.
-/// With `layout`, the host's registered size and alignment must be the
-/// layout's, or Rust would read the object with the wrong shape.
+/// With `layout`, the host must have declared the type `FERRY_PLAIN` and
+/// registered it with the layout's size and alignment, or Rust would read
+/// the object with the wrong shape (or read what is not plain data: a Rust
+/// object's padding, atomics, locks).
 #[doc(hidden)]
 pub fn host_type(name: &'static str, layout: Option<(usize, usize)>) -> Result<TypeRef> {
     let t = find_named(name).ok_or_else(|| {
@@ -339,6 +453,25 @@ pub fn host_type(name: &'static str, layout: Option<(usize, usize)>) -> Result<T
     if let Some((size, align)) = layout {
         // SAFETY: t is registered; its descriptor lives as long.
         let desc = unsafe { &*sys::ferry_type_descriptor(t.as_ptr()) };
+        if desc.flags & sys::FERRY_PLAIN == 0 {
+            return Err(Error::new(
+                Status::TYPE,
+                format!(
+                    "type {name:?} is not declared FERRY_PLAIN by the host, so Rust cannot \
+                     read it through a layout (flags {:#x})",
+                    desc.flags
+                ),
+            ));
+        }
+        if marker_identity(&marker_name(t, name)?).is_some() {
+            return Err(Error::new(
+                Status::TYPE,
+                format!(
+                    "type {name:?} is a Rust type, not plain data of the host: Rust cannot \
+                     read it through a layout"
+                ),
+            ));
+        }
         if (desc.size, desc.align) != (size, align) {
             return Err(Error::new(
                 Status::TYPE,
@@ -417,8 +550,9 @@ macro_rules! export {
 ///
 /// With `layout = L` (a [`plain!`](crate::plain) struct), borrowing one of
 /// its objects yields `&L`: `ferry::host_type!(pub Buffer, "host.Buffer",
-/// layout = BufferData);`. Every use first checks that the host registered
-/// the type with `L`'s size and alignment (`FERRY_E_TYPE` otherwise).
+/// layout = BufferData);`. Every use first checks that the host declared
+/// the type `FERRY_PLAIN` and registered it with `L`'s size and alignment,
+/// and that it is no Rust type (`FERRY_E_TYPE` otherwise).
 #[macro_export]
 macro_rules! host_type {
     ($vis:vis $t:ident, $name:literal) => {
@@ -432,8 +566,9 @@ macro_rules! host_type {
                 ::std::mem::align_of::<$layout>(),
             ))
         );
-        // SAFETY: ferry_type (above) refuses a registration whose size or
-        // alignment differs from $layout's, and $layout is Plain.
+        // SAFETY: ferry_type (above) refuses a registration the host did
+        // not declare FERRY_PLAIN, one bound to a Rust type, and one whose
+        // size or alignment differs from $layout's; $layout is Plain.
         unsafe impl $crate::HostLayout for $t {
             type Layout = $layout;
         }
@@ -452,4 +587,130 @@ macro_rules! host_type {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Rust type whose "other copy" the tests play: the same type compiled
+    /// into another library, whose monomorphised release is another
+    /// function.
+    struct Copied(#[allow(dead_code)] u64);
+    crate::export!(Copied, "types.Copied", Boxed);
+
+    /// Like Copied, but the other copy's descriptor has another size.
+    struct Resized(#[allow(dead_code)] u64);
+    crate::export!(Resized, "types.Resized", Boxed);
+
+    unsafe extern "C" fn other_copys_release(p: *mut c_void) {
+        // SAFETY: as release_box: a unit from Box::into_raw.
+        drop(unsafe { Box::from_raw(p.cast::<u64>()) });
+    }
+
+    fn register(desc: &sys::ferry_type_desc) -> TypeRef {
+        let mut t = std::ptr::null();
+        // SAFETY: desc and t are valid; libferry copies the descriptor.
+        assert_eq!(unsafe { sys::ferry_type_register(desc, &mut t) }, 0);
+        TypeRef(NonNull::new(t as *mut _).unwrap())
+    }
+
+    /// What the other copy's register_once did: registered its own
+    /// descriptor and bound it to the (shared) Rust identity.
+    fn other_copy<T: TypeDesc>(desc: sys::ferry_type_desc) -> TypeRef {
+        let t = register(&desc);
+        bind::<T, T::Owner>(t, T::NAME).unwrap();
+        t
+    }
+
+    #[test]
+    fn a_copy_of_the_same_type_uses_the_first_registration() {
+        let theirs = other_copy::<Copied>(sys::ferry_type_desc {
+            release: Some(other_copys_release),
+            ..Copied::DESC
+        });
+        static CELL: OnceLock<TypeRef> = OnceLock::new();
+        // SAFETY: CELL is for Copied alone.
+        let ours = unsafe { register_once::<Copied>(&CELL) }.unwrap();
+        assert_eq!(ours, theirs);
+        assert_eq!(Copied::ferry_type().unwrap(), theirs);
+    }
+
+    #[test]
+    fn an_incompatible_copy_is_refused() {
+        other_copy::<Resized>(sys::ferry_type_desc {
+            release: Some(other_copys_release),
+            size: 16,
+            ..Resized::DESC
+        });
+        let err = Resized::ferry_type().unwrap_err();
+        assert_eq!(err.status, Status::TYPE);
+        assert!(
+            err.message.contains("\"types.Resized\"")
+                && err.message.contains("Resized")
+                && err.message.contains("incompatible")
+                && err.message.contains("size 16"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn descriptors_compare_by_shape() {
+        let a = Copied::DESC;
+        assert!(compatible(&a, &a));
+        let weak = sys::ferry_type_desc {
+            retain: Some(retain_arc::<u64>),
+            ..Copied::DESC
+        };
+        assert!(!compatible(&a, &weak));
+        assert_eq!(functions(&weak), "release+retain");
+        let flags = sys::ferry_type_desc {
+            flags: 0,
+            ..Copied::DESC
+        };
+        assert!(!compatible(&a, &flags));
+        let align = sys::ferry_type_desc {
+            align: 1,
+            ..Copied::DESC
+        };
+        assert!(!compatible(&a, &align));
+    }
+
+    #[test]
+    fn a_rust_bound_type_is_no_host_layout() {
+        // Even if a descriptor bound to a Rust type said FERRY_PLAIN (the
+        // kinds' constructors never set it), a layout view is refused.
+        assert_eq!(
+            kind::Boxed::descriptor::<u64>(c_name("x\0"), sys::FERRY_PLAIN).flags,
+            0
+        );
+        let t = register(&sys::ferry_type_desc {
+            name: c_name("types.Bound\0").as_ptr(),
+            flags: sys::FERRY_SEND | sys::FERRY_SYNC | sys::FERRY_PLAIN,
+            ..Copied::DESC
+        });
+        assert_eq!(host_type("types.Bound", Some((8, 8))).unwrap(), t);
+        bind::<Copied, kind::Boxed>(t, "types.Bound").unwrap();
+        let err = host_type("types.Bound", Some((8, 8))).unwrap_err();
+        assert_eq!(err.status, Status::TYPE);
+        assert!(err.message.contains("is a Rust type"), "{err}");
+        // Without a layout, it is an ordinary handle type.
+        assert_eq!(host_type("types.Bound", None).unwrap(), t);
+    }
+
+    #[test]
+    fn markers_name_the_registered_type() {
+        let t = register(&sys::ferry_type_desc {
+            name: c_name("types.Marked\0").as_ptr(),
+            ..Copied::DESC
+        });
+        let m = marker_name(t, "types.Marked").unwrap();
+        let m = m.to_str().unwrap();
+        assert!(
+            m.starts_with("ferry.rust:") && m.ends_with(":types.Marked"),
+            "{m}"
+        );
+        let long = "n".repeat(255);
+        assert_eq!(marker_name(t, &long).unwrap().as_bytes().len(), 255);
+    }
 }

@@ -215,14 +215,20 @@ fn listed_types_are_the_lazy_registrations() {
 }
 
 /// What the host does: registers a C type and boxes one object.
-fn host_object<V>(name: &'static CStr, size: usize, align: usize, value: V) -> sys::ferry_handle {
+fn host_object<V>(
+    name: &'static CStr,
+    flags: u32,
+    size: usize,
+    align: usize,
+    value: V,
+) -> sys::ferry_handle {
     unsafe extern "C" fn release<V>(p: *mut c_void) {
         // SAFETY: made by Box::into_raw below.
         drop(unsafe { Box::from_raw(p.cast::<V>()) });
     }
     let desc = ferry_type_desc {
         name: name.as_ptr(),
-        flags: sys::FERRY_SEND | sys::FERRY_SYNC,
+        flags,
         release: Some(release::<V>),
         retain: None,
         downgrade: None,
@@ -320,8 +326,8 @@ fn panics_and_errors_become_statuses() {
 
 #[test]
 fn host_layouts_are_read_after_a_size_check() {
-    let pair = host_object(c"ptest.Pair", 8, 4, [20u32, 22u32]);
-    let opaque = host_object(c"ptest.Opaque", 0, 0, 5u8);
+    let pair = host_object(c"ptest.Pair", PLAIN, 8, 4, [20u32, 22u32]);
+    let opaque = host_object(c"ptest.Opaque", SEND_SYNC, 0, 0, 5u8);
     let borrowed: extern "C" fn(
         Handle<Blob>,
         Handle<Blob>,
@@ -345,7 +351,7 @@ fn host_layouts_are_read_after_a_size_check() {
     Owned::<Opaque>::from_handle(o).unwrap();
 
     // Registered with another size than the Rust layout's.
-    let misfit = host_object(c"ptest.Misfit", 4, 4, 1u32);
+    let misfit = host_object(c"ptest.Misfit", PLAIN, 4, 4, 1u32);
     let err = Owned::<Misfit>::from_handle(Handle::from_raw(misfit))
         .err()
         .expect("size 4 is not PairData's 8");
@@ -359,6 +365,70 @@ fn host_layouts_are_read_after_a_size_check() {
         unsafe { sys::ferry_drop_at(misfit, 0, std::ptr::null()) },
         0
     );
+}
+
+const SEND_SYNC: u32 = sys::FERRY_SEND | sys::FERRY_SYNC;
+const PLAIN: u32 = SEND_SYNC | sys::FERRY_PLAIN;
+
+ferry::host_type!(pub Unplain, "ptest.Unplain", layout = PairData);
+
+/// A Rust type with a padding byte, and a plugin's attempt to read it
+/// through a "host" layout that has no padding.
+pub struct Padded {
+    a: u8,
+    b: u16,
+}
+ferry::export!(Padded, "ptest.Padded", Boxed);
+ferry::host_type!(pub FakePadded, "ptest.Padded", layout = [u16; 2]);
+
+/// A Shared Rust type (an atomic inside) seen as plain u64s.
+pub struct Atomic {
+    n: AtomicUsize,
+}
+ferry::export!(Atomic, "ptest.Atomic", Shared);
+ferry::host_type!(pub FakeAtomic, "ptest.Atomic", layout = [usize; 1]);
+
+#[test]
+fn layouts_need_a_plain_host_type() {
+    // The right size and align, but the host did not declare it plain data.
+    let unplain = host_object(c"ptest.Unplain", SEND_SYNC, 8, 4, [1u32, 2u32]);
+    let err = Owned::<Unplain>::from_handle(Handle::from_raw(unplain))
+        .err()
+        .expect("not FERRY_PLAIN");
+    assert_eq!(err.status, Status::TYPE);
+    assert!(
+        err.message
+            .contains("\"ptest.Unplain\" is not declared FERRY_PLAIN by the host"),
+        "{err}"
+    );
+    // SAFETY: the host ends its own handle.
+    assert_eq!(
+        unsafe { sys::ferry_drop_at(unplain, 0, std::ptr::null()) },
+        0
+    );
+
+    // A Rust object is never plain data: its descriptor has no FERRY_PLAIN.
+    assert_eq!(Padded::DESC.flags & sys::FERRY_PLAIN, 0);
+    let p = Handle::new(Box::new(Padded { a: 1, b: 2 })).unwrap();
+    assert_eq!(std::mem::size_of::<Padded>(), 4, "a padding byte");
+    let err = FakePadded::ferry_type().expect_err("a Rust type is no host layout");
+    assert_eq!(err.status, Status::TYPE);
+    assert!(err.message.contains("FERRY_PLAIN"), "{err}");
+    let err = Owned::<FakePadded>::from_handle(Handle::from_raw(p.raw()))
+        .err()
+        .expect("refused");
+    assert_eq!(err.status, Status::TYPE);
+    let back = p.take().unwrap();
+    assert_eq!((back.a, back.b), (1, 2));
+
+    let shared = Handle::from_arc(Arc::new(Atomic {
+        n: AtomicUsize::new(3),
+    }))
+    .unwrap();
+    let err = FakeAtomic::ferry_type().expect_err("atomics are not plain data");
+    assert_eq!(err.status, Status::TYPE);
+    assert!(err.message.contains("FERRY_PLAIN"), "{err}");
+    assert_eq!(shared.to_arc().unwrap().n.load(Ordering::SeqCst), 3);
 }
 
 #[test]

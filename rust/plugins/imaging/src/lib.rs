@@ -11,7 +11,7 @@ pub struct Image {
 ferry::export!(Image, "img.Image", Boxed);
 
 ferry::plain! {
-    /// The C host's buffer object (registered with size 64, align 4).
+    /// The C host's buffer object (registered FERRY_PLAIN, size 64, align 4).
     pub struct BufferData {
         pub len: u32,
         pub bytes: [u8; 60],

@@ -1,9 +1,10 @@
 //! The C host's types, declared once for every plugin of the example.
 //!
 //! `TextData` mirrors `struct text` in `main.c`. The host registers
-//! "host.Text" with that struct's size and alignment, and ferry compares
-//! them with `TextData`'s before a plugin first reads one: a host and a
-//! plugin that disagree get `FERRY_E_TYPE`, not a misread buffer.
+//! "host.Text" as plain data (`FERRY_PLAIN`) with that struct's size and
+//! alignment, and ferry checks the flag and compares them with `TextData`'s
+//! before a plugin first reads one: a host and a plugin that disagree get
+//! `FERRY_E_TYPE`, not a misread buffer.
 use std::borrow::Cow;
 
 ferry::plain! {
