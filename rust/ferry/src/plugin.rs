@@ -331,11 +331,38 @@ pub type RawArg<A> = <A as Arg>::Raw;
 /// The C type of the out-parameter for result `R`.
 pub type RawOut<R> = <<R as Return>::Output as Output>::Raw;
 
+thread_local! {
+    // A const initialiser and no destructor: nothing registered per thread,
+    // so the plugin stays as safe to unload as its own code makes it.
+    static IN_SHIM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps the panic hook quiet for panics the shims catch: the status and
+/// the message (`ferry_last_error`) already report them to the host, which
+/// owns stderr. `RUST_BACKTRACE` set restores the usual report. The hook is
+/// this plugin's copy of std's, so the host's own panics are not affected.
+fn quiet_caught_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let caught = IN_SHIM.with(|flag| flag.get());
+            if !caught || std::env::var_os("RUST_BACKTRACE").is_some() {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs a shim's body inside the panic boundary, naming the function
 /// (`"plugin.function"`) in messages.
 #[doc(hidden)]
 pub fn run(op: &'static str, f: impl FnOnce() -> Result<()>) -> Status {
-    boundary_as(|| op.to_owned(), f)
+    quiet_caught_panics();
+    let outer = IN_SHIM.with(|flag| flag.replace(true));
+    let status = boundary_as(|| op.to_owned(), f);
+    IN_SHIM.with(|flag| flag.set(outer));
+    status
 }
 
 /// The entry shapes `ferry_status entry(A1, …, An[, R *out])`: C function
