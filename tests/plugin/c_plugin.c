@@ -19,6 +19,18 @@
  *   gate_wait(), gate_hold(ref<c.Counter>), gate_state() -> u32, gate_open(),
  *   gate_close()                              a call that stays running until
  *                                             another thread opens the gate
+ *   Results and arguments the host must check (review regressions):
+ *   steal_buffer(ref<host.Buffer>) -> own<host.Buffer>, steal_buffer_mut
+ *   (mut<...>), steal_as_counter(ref<host.Buffer>) -> own<c.Counter>
+ *                                             return the handle they were lent
+ *   lend_result() -> own<c.Counter>           a lent handle as the result;
+ *   lent_bits() -> u64, lent_revoke()         its bits; the plugin revokes it
+ *   bool_byte(bool) -> u8                     the raw byte the callee got
+ *   bool_seven() -> bool                      writes the byte 7
+ *   null_str() -> str, latin1_str() -> str    a NULL / non-UTF-8 result
+ *   take2(own<host.Buffer>, own<host.Buffer>) drops both
+ *   take_peek(ref<host.Buffer>, own<host.Buffer>) -> u32  first's len, drops
+ *                                             the second
  *
  * The same source builds the broken plugins the open tests need, one compile
  * definition each (tests/plugin/CMakeLists.txt): CPLUG_BAD_MAGIC,
@@ -345,6 +357,105 @@ static ferry_status gate_close(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Results and arguments the host must check                           */
+/* ------------------------------------------------------------------ */
+
+/* Each returns the handle it was only lent as its own<T> result. */
+static ferry_status steal_buffer(ferry_handle lent, ferry_handle *out)
+{
+    *out = lent;
+    return FERRY_OK;
+}
+
+static ferry_status steal_buffer_mut(ferry_handle lent, ferry_handle *out)
+{
+    *out = lent;
+    return FERRY_OK;
+}
+
+static ferry_status steal_as_counter(ferry_handle lent, ferry_handle *out)
+{
+    *out = lent; /* a host.Buffer, and only lent */
+    return FERRY_OK;
+}
+
+/* A c.Counter the plugin lends (it keeps the object): no unit to give. */
+static c_counter lent_counter = {COUNTER_MAGIC_LIVE, 77};
+static _Atomic uint64_t lent_last;
+
+static ferry_status lend_result(ferry_handle *out)
+{
+    const ferry_type *t = ferry_type_find(COUNTER_NAME);
+    if (t == NULL)
+        return not_registered("lend_result", COUNTER_NAME);
+    ferry_handle h;
+    ferry_status s = ferry_lend(t, &lent_counter, &h);
+    if (s != FERRY_OK)
+        return s;
+    atomic_store(&lent_last, h.bits);
+    *out = h;
+    return FERRY_OK;
+}
+
+static ferry_status lent_bits(uint64_t *out)
+{
+    *out = atomic_load(&lent_last);
+    return FERRY_OK;
+}
+
+static ferry_status lent_revoke(void)
+{
+    ferry_handle h = {atomic_exchange(&lent_last, 0)};
+    return ferry_revoke(h);
+}
+
+/* Declared (bool) -> u8: the entry takes the byte as it arrives. */
+static ferry_status bool_byte(uint8_t b, uint8_t *out)
+{
+    *out = b;
+    return FERRY_OK;
+}
+
+/* Declared () -> bool: writes a byte no C bool may hold. */
+static ferry_status bool_seven(uint8_t *out)
+{
+    *out = 7;
+    return FERRY_OK;
+}
+
+static ferry_status null_str(const char **out)
+{
+    *out = NULL;
+    return FERRY_OK;
+}
+
+static ferry_status latin1_str(const char **out)
+{
+    *out = "caf\xe9";
+    return FERRY_OK;
+}
+
+static ferry_status take2(ferry_handle a, ferry_handle b)
+{
+    ferry_status sa = ferry_drop(a);
+    ferry_status sb = ferry_drop(b);
+    return sa != FERRY_OK ? sa : sb;
+}
+
+static ferry_status take_peek(ferry_handle lent, ferry_handle owned, uint32_t *out)
+{
+    uint32_t len;
+    ferry_status s = host_buffer_len(lent, &len);
+    ferry_status d = ferry_drop(owned);
+    if (s != FERRY_OK)
+        return s;
+    if (d != FERRY_OK)
+        return d;
+    *out = len;
+    return FERRY_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* The descriptor                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -435,6 +546,21 @@ static const ferry_plugin_function cplug_functions[] = {
     FN(gate_state, "() -> u32", "calls waiting at the gate"),
     FN(gate_open, "()", "opens the gate"),
     FN(gate_close, "()", "closes the gate"),
+    FN(steal_buffer, "(ref<host.Buffer>) -> own<host.Buffer>", "returns the buffer it was lent"),
+    FN(steal_buffer_mut, "(mut<host.Buffer>) -> own<host.Buffer>",
+       "returns the buffer it was lent mutably"),
+    FN(steal_as_counter, "(ref<host.Buffer>) -> own<c.Counter>",
+       "returns the buffer it was lent, as if it were a counter"),
+    FN(lend_result, "() -> own<c.Counter>", "returns a handle the plugin only lends"),
+    FN(lent_bits, "() -> u64", "the bits of the last lend_result handle"),
+    FN(lent_revoke, "()", "revokes the last lend_result handle"),
+    FN(bool_byte, "(bool) -> u8", "the byte the bool argument arrived as"),
+    FN(bool_seven, "() -> bool", "returns the byte 7 as a bool"),
+    FN(null_str, "() -> str", "returns a NULL string"),
+    FN(latin1_str, "() -> str", "returns a string that is not UTF-8"),
+    FN(take2, "(own<host.Buffer>, own<host.Buffer>)", "drops both buffers"),
+    FN(take_peek, "(ref<host.Buffer>, own<host.Buffer>) -> u32",
+       "the first buffer's len; drops the second"),
 #ifdef CPLUG_BAD_SIGNATURE
     {"bad_sig", "(i33) -> u8", (void (*)(void))id_u8, "a kind that does not exist"},
 #endif

@@ -544,6 +544,203 @@ START_TEST(call_result_wrong_type_is_dropped)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Review regressions: results and arguments the host checks           */
+/* ------------------------------------------------------------------ */
+
+static void expect_kind_at(ferry_handle h, ferry_kind want, const char *file, int line)
+{
+    ferry_kind k = (ferry_kind)-1;
+    ferry_status s = ferry_kind_of(h, &k);
+    require(s == FERRY_OK && k == want, "%s:%d: kind_of: %s, kind %d, want %d (%s)", file, line,
+            ferry_status_name(s), (int)k, (int)want, s == FERRY_OK ? "" : ferry_last_error());
+}
+#define expect_kind(h, k) expect_kind_at((h), (k), __FILE__, __LINE__)
+
+START_TEST(call_result_lent_argument_refused)
+{
+    /* a function returns the ref<T>/mut<T> handle it was lent as its own<T>
+     * result: the call fails, and the caller's handle is still live and its
+     * object not released (it used to be dropped, or handed back twice) */
+    const ferry_type *bt = host_buffer_type();
+    long destroyed = host_buffers_destroyed();
+    ferry_handle b = host_buffer_handle(5);
+
+    expect_refused("steal_buffer", ARGS(ferry_value_borrowed(b)), FERRY_E_SIGNATURE,
+                   "cplug.steal_buffer", "returned a handle it was only lent");
+    expect_live(b, bt);
+    expect_kind(b, FERRY_KIND_UNIQUE);
+    ck_assert_int_eq(host_buffers_destroyed(), destroyed);
+
+    expect_refused("steal_buffer_mut", ARGS(ferry_value_borrowed(b)), FERRY_E_SIGNATURE,
+                   "cplug.steal_buffer_mut", "returned a handle it was only lent");
+    expect_live(b, bt);
+    ck_assert_int_eq(host_buffers_destroyed(), destroyed);
+
+    /* of another type as well (the lent check comes first: not dropped) */
+    expect_refused("steal_as_counter", ARGS(ferry_value_borrowed(b)), FERRY_E_SIGNATURE,
+                   "cplug.steal_as_counter", "returned a handle it was only lent");
+    expect_live(b, bt);
+    ck_assert_int_eq(host_buffers_destroyed(), destroyed);
+
+    /* a handle the host itself only lends */
+    host_buffer *obj = host_buffer_new(7);
+    ferry_handle lent, lent_mut;
+    expect_ok(ferry_lend(bt, obj, &lent));
+    expect_refused("steal_buffer", ARGS(ferry_value_borrowed(lent)), FERRY_E_SIGNATURE,
+                   "returned a handle it was only lent");
+    expect_live(lent, bt);
+    expect_ok(ferry_revoke(lent));
+    expect_ok(ferry_lend_mut(bt, obj, &lent_mut));
+    expect_refused("steal_buffer_mut", ARGS(ferry_value_borrowed(lent_mut)), FERRY_E_SIGNATURE,
+                   "returned a handle it was only lent");
+    expect_live(lent_mut, bt);
+    expect_ok(ferry_revoke(lent_mut));
+    ck_assert_uint_eq(obj->len, 7);
+    free(obj);
+
+    /* the buffer is intact and works as before */
+    ck_assert_uint_eq(value_u32(call_ok(P, "host_buffer_len", ARGS(ferry_value_borrowed(b)))), 5);
+    ck_assert_int_eq(host_buffers_destroyed(), destroyed);
+    expect_ok(ferry_drop(b));
+    ck_assert_int_eq(host_buffers_destroyed(), destroyed + 1);
+    ck_assert_int_eq(host_buffers_bad(), 0);
+    ledger_assert_balanced();
+}
+END_TEST
+
+START_TEST(call_result_owned_wrong_type_names_kind)
+{
+    /* an owned handle of another type: refused, message names kind and type,
+     * dropped exactly once, *ret untouched */
+    long destroyed = host_buffers_destroyed();
+    size_t live = ferry_live();
+    uint64_t released = cplug_released(P);
+    ferry_handle b = host_buffer_handle(9);
+    ferry_value r;
+    memset(&r, 0x5a, sizeof r);
+    ferry_value r0 = r;
+    expect_fail(ferry_plugin_call(P, "buffer_as_counter", ARGS(ferry_value_owned(b)), &r),
+                FERRY_E_SIGNATURE, "cplug.buffer_as_counter", "unique", HOST_BUFFER_NAME);
+    ck_assert(memcmp(&r, &r0, sizeof r) == 0);
+    ck_assert_int_eq(host_buffers_destroyed(), destroyed + 1);
+    ck_assert_int_eq(host_buffers_bad(), 0);
+    ck_assert_uint_eq(cplug_released(P), released);
+    ck_assert_uint_eq(ferry_live(), live);
+    expect_fail(ferry_check(b, NULL), FERRY_E_STALE, HOST_BUFFER_NAME);
+    ledger_assert_balanced();
+}
+END_TEST
+
+START_TEST(call_result_lent_is_refused_not_dropped)
+{
+    /* a result the plugin only lends: refused, and left alone (it is not the
+     * host's to drop: a drop would be FERRY_E_KIND) */
+    const ferry_type *t = counter_t();
+    uint64_t released = cplug_released(P);
+    size_t live = ferry_live();
+    ferry_value r;
+    memset(&r, 0x5a, sizeof r);
+    ferry_value r0 = r;
+    expect_fail(ferry_plugin_call(P, "lend_result", NOARGS, &r), FERRY_E_SIGNATURE,
+                "cplug.lend_result", "lent", COUNTER_NAME);
+    ck_assert(memcmp(&r, &r0, sizeof r) == 0);
+    ferry_handle h = {value_u64(call_ok(P, "lent_bits", NOARGS))};
+    ck_assert_uint_ne(h.bits, 0);
+    expect_live(h, t);
+    expect_kind(h, FERRY_KIND_LENT);
+    ck_assert_uint_eq(ferry_live(), live + 1);
+    expect_fail(ferry_drop(h), FERRY_E_KIND, COUNTER_NAME);
+    expect_live(h, t);
+    call_ok(P, "lent_revoke", NOARGS);
+    expect_fail(ferry_check(h, t), FERRY_E_STALE, COUNTER_NAME);
+    ck_assert_uint_eq(ferry_live(), live);
+    ck_assert_uint_eq(cplug_released(P), released);
+    ledger_assert_balanced();
+}
+END_TEST
+
+START_TEST(call_bool_argument_normalised)
+{
+    /* a bool argument whose byte is not 0 or 1 reaches the callee as 1 */
+    static const uint8_t bytes[] = {1, 2, 7, 0x80, 0xff};
+    for (size_t i = 0; i < sizeof bytes / sizeof bytes[0]; i++) {
+        ferry_value v = ferry_value_bool(true);
+        v.as.u8 = bytes[i];
+        ferry_value r = call_ok(P, "bool_byte", RAW_ARGS(&v, 1));
+        ck_assert_int_eq(r.kind, FERRY_VALUE_U8);
+        ck_assert_msg(r.as.u8 == 1, "bool byte %u reached the callee as %u", bytes[i], r.as.u8);
+        r = call_ok(P, "id_bool", RAW_ARGS(&v, 1));
+        ck_assert_int_eq(r.kind, FERRY_VALUE_BOOL);
+        ck_assert_uint_eq(r.as.u8, 1);
+    }
+    ferry_value v = ferry_value_bool(false);
+    ck_assert_uint_eq(call_ok(P, "bool_byte", RAW_ARGS(&v, 1)).as.u8, 0);
+    /* among other arguments, too */
+    ferry_value f = ferry_value_bool(true);
+    f.as.u8 = 2;
+    ferry_value r = call_ok(P, "fmix",
+                            ARGS(ferry_value_f32(1.0f), ferry_value_f64(0.0), ferry_value_i32(0),
+                                 ferry_value_f32(0.0f), ferry_value_f64(0.0), f));
+    ck_assert_double_eq(r.as.f64, -1.0);
+}
+END_TEST
+
+START_TEST(call_result_bool_not_0_or_1)
+{
+    expect_refused("bool_seven", NOARGS, FERRY_E_SIGNATURE, "cplug.bool_seven",
+                   "a bool that is neither 0 nor 1");
+}
+END_TEST
+
+START_TEST(call_result_bad_str)
+{
+    expect_refused("null_str", NOARGS, FERRY_E_SIGNATURE, "cplug.null_str", "a null string");
+    expect_refused("latin1_str", NOARGS, FERRY_E_SIGNATURE, "cplug.latin1_str", "UTF-8");
+}
+END_TEST
+
+START_TEST(call_own_same_handle_twice)
+{
+    /* one handle given away twice, or given away and lent: refused before
+     * the call, nothing moved */
+    const ferry_type *bt = host_buffer_type();
+    long destroyed = host_buffers_destroyed();
+    ferry_handle a = host_buffer_handle(3), b = host_buffer_handle(4);
+    expect_refused("take2", ARGS(ferry_value_owned(a), ferry_value_owned(a)), FERRY_E_BORROWED,
+                   "take2", "also passed as another argument");
+    expect_refused("take_peek", ARGS(ferry_value_borrowed(a), ferry_value_owned(a)),
+                   FERRY_E_BORROWED, "take_peek", "also passed as another argument");
+    expect_live(a, bt);
+    expect_kind(a, FERRY_KIND_UNIQUE);
+
+    /* the second owned argument borrowed by the caller: refused before
+     * anything moved, the first argument still live */
+    const void *o;
+    expect_ok(ferry_borrow(b, bt, &o));
+    expect_refused("take2", ARGS(ferry_value_owned(a), ferry_value_owned(b)), FERRY_E_BORROWED,
+                   "take2", HOST_BUFFER_NAME);
+    expect_ok(ferry_unborrow(b));
+    expect_live(a, bt);
+    expect_live(b, bt);
+    ck_assert_int_eq(host_buffers_destroyed(), destroyed);
+
+    /* and done right */
+    ck_assert_uint_eq(
+        value_u32(call_ok(P, "take_peek", ARGS(ferry_value_borrowed(a), ferry_value_owned(b)))), 3);
+    ck_assert_int_eq(host_buffers_destroyed(), destroyed + 1);
+    expect_live(a, bt);
+    expect_fail(ferry_check(b, bt), FERRY_E_STALE, HOST_BUFFER_NAME, "moved into cplug.take_peek");
+    ferry_handle c = host_buffer_handle(1);
+    call_ok(P, "take2", ARGS(ferry_value_owned(a), ferry_value_owned(c)));
+    ck_assert_int_eq(host_buffers_destroyed(), destroyed + 3);
+    expect_fail(ferry_check(a, bt), FERRY_E_STALE, HOST_BUFFER_NAME, "moved into cplug.take2");
+    expect_fail(ferry_check(c, bt), FERRY_E_STALE, HOST_BUFFER_NAME, "moved into cplug.take2");
+    ck_assert_int_eq(host_buffers_bad(), 0);
+    ledger_assert_balanced();
+}
+END_TEST
+
 START_TEST(call_plugin_error)
 {
     snap before, after;
@@ -810,6 +1007,13 @@ static Suite *call_suite(void)
         CASE(call_result_not_a_handle),
         CASE(call_result_stale_handle),
         CASE(call_result_wrong_type_is_dropped),
+        CASE(call_result_lent_argument_refused),
+        CASE(call_result_owned_wrong_type_names_kind),
+        CASE(call_result_lent_is_refused_not_dropped),
+        CASE(call_bool_argument_normalised),
+        CASE(call_result_bool_not_0_or_1),
+        CASE(call_result_bad_str),
+        CASE(call_own_same_handle_twice),
         CASE(call_plugin_error),
         CASE(call_scalar_round_trips),
         CASE(call_many_arguments),

@@ -9,6 +9,7 @@
  */
 #include "plugin_support.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -415,6 +416,128 @@ START_TEST(close_then_reopen)
 }
 END_TEST
 
+START_TEST(close_then_register_type_again_then_reopen)
+{
+    /* Review regression (host5.c): after a close, code of the plugin that
+     * still runs (a Rust plugin's lazy registration from a thread it left
+     * running) registers the plugin's own type again. That must neither make
+     * the type usable nor block reopening the plugin. */
+    ferry_plugin *p = plug_open(PLUG_CPLUG);
+    const ferry_plugin_desc *pd = ferry_plugin_descriptor_of(p);
+    ck_assert_ptr_nonnull(pd);
+    ck_assert_uint_ge(pd->ntypes, 1);
+    ck_assert_str_eq(pd->types[0].name, COUNTER_NAME);
+    /* the plugin's own descriptor, captured before close (the plugin is
+     * unloadable: its name string goes with it, so the copy uses ours) */
+    ferry_type_desc own = pd->types[0];
+    own.name = COUNTER_NAME;
+    const ferry_type *t = ferry_type_find(COUNTER_NAME);
+    ck_assert_ptr_nonnull(t);
+    ferry_type_desc registered = *ferry_type_descriptor(t);
+    char name_copy[FERRY_PLUGIN_MAX_NAME + 1];
+    snprintf(name_copy, sizeof name_copy, "%s", registered.name);
+    registered.name = name_copy;
+    plug_close(p);
+    ck_assert_ptr_null(ferry_type_find(COUNTER_NAME));
+
+    const ferry_type_desc *descs[] = {&own, &registered};
+    for (size_t i = 0; i < 2; i++) {
+        const ferry_type *again = NULL;
+        expect_ok(ferry_type_register(descs[i], &again));
+        ck_assert_ptr_nonnull(again);
+        /* still retired: nothing finds it, and no handle can be made of it */
+        ck_assert_ptr_null(ferry_type_find(COUNTER_NAME));
+        c_counter fake = {COUNTER_MAGIC_LIVE, 0};
+        ferry_handle nh = FERRY_NULL_HANDLE;
+        size_t live = ferry_live();
+        expect_fail(ferry_box(again, &fake, &nh), FERRY_E_TYPE, COUNTER_NAME);
+        const char *m = ferry_last_error();
+        ck_assert_msg(strstr(m, "closed") || strstr(m, "unregistered") || strstr(m, "retired"),
+                      "the message does not say the type's plugin is closed: %s", m);
+        ck_assert_uint_eq(nh.bits, 0);
+        ck_assert_uint_eq(ferry_live(), live);
+    }
+
+    /* reopening works, and the plugin's type is usable again */
+    p = plug_open(PLUG_CPLUG);
+    const ferry_type *t2 = ferry_type_find(COUNTER_NAME);
+    ck_assert_ptr_nonnull(t2);
+    ck_assert_ptr_eq(ferry_plugin_type_at(p, 0), t2);
+    uint64_t released = cplug_released(p);
+    ferry_handle h = cplug_counter(p, 11);
+    ck_assert_int_eq(cplug_get(p, h), 11);
+    call_ok(p, "counter_free", ARGS(ferry_value_owned(h)));
+    ck_assert_uint_eq(cplug_released(p), released + 1);
+    ferry_counts c = ledger_of(t2);
+    ck_assert_uint_eq(c.live, 0);
+    counts_assert_balanced(&c);
+    plug_close(p);
+    ck_assert_ptr_null(ferry_type_find(COUNTER_NAME));
+    ledger_assert_balanced();
+}
+END_TEST
+
+START_TEST(close_then_register_type_again_after_a_copy)
+{
+    /* The same, when another record of the name is retired already: a copy
+     * of the plugin (another file, its own release function) was opened and
+     * closed first. The copy stays mapped (this test holds a reference), so
+     * the plugin's release function lies elsewhere and the two retired
+     * records differ. Registering the plugin's descriptor again must find
+     * the plugin's own retired record, not stop at the copy's. */
+    void *hold = dlopen(PLUG_COPY, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(hold != NULL, "dlopen(%s): %s", PLUG_COPY, dlerror());
+    ferry_plugin *q = plug_open(PLUG_COPY);
+    ferry_handle h = cplug_counter(q, 1);
+    call_ok(q, "counter_free", ARGS(ferry_value_owned(h)));
+    void (*copy_release)(void *) = ferry_type_descriptor(ferry_plugin_type_at(q, 0))->release;
+    plug_close(q);
+
+    ferry_plugin *p = plug_open(PLUG_CPLUG);
+    const ferry_type *t = ferry_plugin_type_at(p, 0);
+    ferry_type_desc desc = *ferry_type_descriptor(t);
+    desc.name = COUNTER_NAME;
+    bool distinct = desc.release != copy_release;
+    plug_close(p);
+    ck_assert_ptr_null(ferry_type_find(COUNTER_NAME));
+
+    const ferry_type *again = NULL;
+    outcome reg, boxed, reopened;
+    record(reg, ferry_type_register(&desc, &again));
+    const ferry_type *found = ferry_type_find(COUNTER_NAME);
+    c_counter fake = {COUNTER_MAGIC_LIVE, 0};
+    ferry_handle nh = FERRY_NULL_HANDLE;
+    record(boxed, again ? ferry_box(again, &fake, &nh) : FERRY_E_NULL);
+    if (boxed.status == FERRY_OK)
+        (void)ferry_take(nh, again, &(void *){NULL});
+    ferry_plugin *p2 = NULL;
+    record(reopened, ferry_plugin_open(PLUG_CPLUG, &p2));
+    uint64_t released = 0, released_after = 0;
+    int64_t got = 0;
+    if (reopened.status == FERRY_OK) {
+        released = cplug_released(p2);
+        ferry_handle c = cplug_counter(p2, 12);
+        got = cplug_get(p2, c);
+        call_ok(p2, "counter_free", ARGS(ferry_value_owned(c)));
+        released_after = cplug_released(p2);
+        plug_close(p2);
+    }
+    dlclose(hold);
+
+    ck_assert_msg(distinct, "the copy and the plugin share a release function: no test");
+    require(reg.status == FERRY_OK, "ferry_type_register after close: %s (%s)",
+            ferry_status_name(reg.status), reg.message);
+    ck_assert_msg(found == NULL, "ferry_type_register made %s a live type again",
+                  COUNTER_NAME);
+    expect_recorded(boxed, FERRY_E_TYPE, COUNTER_NAME);
+    require(reopened.status == FERRY_OK, "reopening the plugin: %s (%s)",
+            ferry_status_name(reopened.status), reopened.message);
+    ck_assert_int_eq(got, 12);
+    ck_assert_uint_eq(released_after, released + 1);
+    ledger_assert_balanced();
+}
+END_TEST
+
 /* A call that is running keeps the plugin open. */
 typedef struct gate_job {
     ferry_plugin *p;
@@ -723,6 +846,8 @@ static Suite *open_suite(void)
     ADD_CASE(s, close_busy_with_handle_the_host_took, 30);
     ADD_CASE(s, close_then_stale_handle_names_type, 30);
     ADD_CASE(s, close_then_reopen, 60);
+    ADD_CASE(s, close_then_register_type_again_then_reopen, 60);
+    ADD_CASE(s, close_then_register_type_again_after_a_copy, 60);
     ADD_CASE(s, close_busy_while_call_runs, 120);
     ADD_CASE(s, close_ref_argument_kept_alive_during_call, 120);
     ADD_CASE(s, close_host_handles_do_not_block, 30);

@@ -209,6 +209,129 @@ START_TEST(threads_host_buffers_dropped_by_plugin)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Two owned arguments while another thread borrows the second          */
+/* ------------------------------------------------------------------ */
+
+/* Review regression (host2.c): the first argument's unit used to move, the
+ * second's move then failed (borrowed meanwhile), and the call failed with
+ * the first unit released. Now a call either moves both or neither. */
+typedef struct borrower {
+    pthread_t thread;
+    _Atomic uint64_t target;
+    atomic_bool stop;
+    atomic_bool started;
+    long borrowed; /* successful borrows of a target */
+    long unborrow_failed;
+} borrower;
+
+static void *borrow_worker(void *arg)
+{
+    borrower *b = arg;
+    const ferry_type *bt = host_buffer_type();
+    atomic_store(&b->started, true);
+    while (!atomic_load(&b->stop)) {
+        ferry_handle h = {atomic_load(&b->target)};
+        if (h.bits == 0)
+            continue;
+        const void *o;
+        if (ferry_borrow(h, bt, &o) == FERRY_OK) {
+            b->borrowed++;
+            if (ferry_unborrow(h) != FERRY_OK)
+                b->unborrow_failed++;
+        }
+    }
+    return NULL;
+}
+
+START_TEST(threads_two_owned_args_race_a_borrower)
+{
+    ferry_plugin *p = plug_open(PLUG_CPLUG);
+    const ferry_type *bt = host_buffer_type();
+    long n = scaled(20000);
+    long destroyed0 = host_buffers_destroyed();
+    size_t live0 = ferry_live();
+    borrower br;
+    memset(&br, 0, sizeof br);
+    atomic_init(&br.target, 0);
+    atomic_init(&br.stop, false);
+    atomic_init(&br.started, false);
+    ck_assert_int_eq(pthread_create(&br.thread, NULL, borrow_worker, &br), 0);
+    while (!atomic_load(&br.started))
+        sched_yield();
+
+    long ok = 0, refused = 0, lost = 0, errors = 0;
+    char first[768] = "";
+    for (long i = 0; i < n; i++) {
+        ferry_handle a = host_buffer_handle(1), b = host_buffer_handle(2);
+        atomic_store(&br.target, b.bits);
+        long d0 = host_buffers_destroyed();
+        ferry_status s =
+            ferry_plugin_call(p, "take2", ARGS(ferry_value_owned(a), ferry_value_owned(b)), NULL);
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", s == FERRY_OK ? "" : ferry_last_error());
+        if (s == FERRY_OK) {
+            /* both units reached the callee, which dropped them */
+            ferry_status ca = ferry_check(a, bt), cb = ferry_check(b, bt);
+            long d = host_buffers_destroyed() - d0;
+            if (ca != FERRY_E_STALE || cb != FERRY_E_STALE || d != 2) {
+                if (errors++ == 0)
+                    snprintf(first, sizeof first,
+                             "iteration %ld: call ok but a: %s, b: %s, %ld destroyed", i,
+                             ferry_status_name(ca), ferry_status_name(cb), d);
+            }
+            ok++;
+            continue;
+        }
+        if (s != FERRY_E_BORROWED) {
+            if (errors++ == 0)
+                snprintf(first, sizeof first, "iteration %ld: call failed with %s: %s", i,
+                         ferry_status_name(s), msg);
+        } else {
+            refused++;
+        }
+        /* refused before anything moved: both handles live, nothing released */
+        ferry_status ca = ferry_check(a, bt), cb = ferry_check(b, bt);
+        long d = host_buffers_destroyed() - d0;
+        if (ca != FERRY_OK || cb != FERRY_OK || d != 0) {
+            if (lost++ == 0)
+                snprintf(first, sizeof first,
+                         "iteration %ld: call failed with %s (%s) but a: %s, b: %s, %ld "
+                         "destroyed",
+                         i, ferry_status_name(s), msg, ferry_status_name(ca),
+                         ferry_status_name(cb), d);
+        }
+        atomic_store(&br.target, 0);
+        if (ca == FERRY_OK && ferry_drop(a) != FERRY_OK && errors++ == 0)
+            snprintf(first, sizeof first, "iteration %ld: drop(a): %s", i, ferry_last_error());
+        if (cb == FERRY_OK) {
+            ferry_status ds;
+            while ((ds = ferry_drop(b)) == FERRY_E_BORROWED)
+                sched_yield();
+            if (ds != FERRY_OK && errors++ == 0)
+                snprintf(first, sizeof first, "iteration %ld: drop(b): %s", i,
+                         ferry_last_error());
+        }
+    }
+    atomic_store(&br.stop, true);
+    pthread_join(br.thread, NULL);
+
+    ck_assert_msg(lost == 0, "lost == %ld (ok %ld, refused %ld); first: %s", lost, ok, refused,
+                  first);
+    ck_assert_msg(errors == 0, "%ld errors; first: %s", errors, first);
+    ck_assert_int_eq(ok + refused, n);
+    ck_assert_int_eq(br.unborrow_failed, 0);
+    /* every buffer destroyed exactly once: by the callee or by the cleanup */
+    ck_assert_int_eq(host_buffers_destroyed(), destroyed0 + 2 * n);
+    ck_assert_int_eq(host_buffers_bad(), 0);
+    ck_assert_uint_eq(ferry_live(), live0);
+    ferry_counts c = ledger_of(bt);
+    counts_assert_balanced(&c);
+    ledger_assert_balanced();
+    plug_close(p);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* Opens of one file at once                                           */
 /* ------------------------------------------------------------------ */
 
@@ -432,6 +555,7 @@ static Suite *threads_suite(void)
     ADD_CASE(s, threads_sum3, 600);
     ADD_CASE(s, threads_counter_new_free, 600);
     ADD_CASE(s, threads_host_buffers_dropped_by_plugin, 600);
+    ADD_CASE(s, threads_two_owned_args_race_a_borrower, 600);
     ADD_CASE(s, threads_concurrent_open, 600);
     ADD_CASE(s, threads_close_races_with_calls, 600);
     ADD_CASE(s, threads_close_waits_for_every_running_call, 600);
