@@ -17,14 +17,13 @@ uint32_t ferry__type_count(void)
     return atomic_load_explicit(&type_count, memory_order_acquire);
 }
 
-/* The registered type named `name`; with `retired`, one of a closed plugin. */
-static ferry_type *find_locked(const char *name, bool retired)
+/* The registered type named `name` (not one of a closed plugin). */
+static ferry_type *find_locked(const char *name)
 {
     uint32_t n = atomic_load_explicit(&type_count, memory_order_relaxed);
     for (uint32_t id = 1; id <= n; id++) {
         ferry_type *t = (ferry_type *)atomic_load_explicit(&ferry__types[id], memory_order_relaxed);
-        if (atomic_load_explicit(&t->retired, memory_order_relaxed) == retired &&
-            strcmp(t->name, name) == 0)
+        if (!atomic_load_explicit(&t->retired, memory_order_relaxed) && strcmp(t->name, name) == 0)
             return t;
     }
     return NULL;
@@ -35,6 +34,20 @@ static bool same_desc(const ferry_type_desc *a, const ferry_type_desc *b)
     return a->flags == b->flags && a->release == b->release && a->retain == b->retain &&
            a->downgrade == b->downgrade && a->upgrade == b->upgrade &&
            a->release_weak == b->release_weak && a->size == b->size && a->align == b->align;
+}
+
+/* A closed plugin's type named desc->name with exactly this descriptor:
+ * there may be several of that name (other files, other load addresses). */
+static ferry_type *find_retired_locked(const ferry_type_desc *desc)
+{
+    uint32_t n = atomic_load_explicit(&type_count, memory_order_relaxed);
+    for (uint32_t id = 1; id <= n; id++) {
+        ferry_type *t = (ferry_type *)atomic_load_explicit(&ferry__types[id], memory_order_relaxed);
+        if (atomic_load_explicit(&t->retired, memory_order_relaxed) &&
+            strcmp(t->name, desc->name) == 0 && same_desc(&t->desc, desc))
+            return t;
+    }
+    return NULL;
 }
 
 static const char *desc_problem(const ferry_type_desc *d)
@@ -91,13 +104,13 @@ ferry_status ferry_type_register(const ferry_type_desc *desc, const ferry_type *
 
     ferry_status s = FERRY_OK;
     pthread_mutex_lock(&types_lock);
-    ferry_type *t = find_locked(desc->name, false);
+    ferry_type *t = find_locked(desc->name);
     if (t) {
         if (!same_desc(&t->desc, desc))
             s = ferry__fail(FERRY_E_TYPE, op, NULL,
                             "type name \"%s\" is already registered with a different descriptor",
                             desc->name);
-    } else if ((t = find_locked(desc->name, true)) != NULL && same_desc(&t->desc, desc)) {
+    } else if ((t = find_retired_locked(desc)) != NULL) {
         /* A closed plugin's type, registered again by code of that plugin
          * that still runs: it stays retired (making a handle of it fails),
          * and reopening the plugin revives it. */
@@ -136,17 +149,15 @@ ferry_status ferry__types_register_plugin(const char *op, const ferry_type_desc 
                 s = ferry__fail(FERRY_E_TYPE, op, NULL, "type name \"%s\" appears twice", d->name);
         if (s != FERRY_OK)
             break;
-        if (find_locked(d->name, false)) {
+        if (find_locked(d->name)) {
             s = ferry__fail(FERRY_E_TYPE, op, NULL,
                             "type name \"%s\" is already registered (by the host, a library or "
                             "another plugin)",
                             d->name);
             break;
         }
-        ferry_type *old = find_locked(d->name, true);
-        if (old && same_desc(&old->desc, d))
-            made[i] = old;
-        else
+        made[i] = find_retired_locked(d);
+        if (!made[i])
             s = new_type_locked(op, d, &made[i]);
     }
     if (s == FERRY_OK) {
@@ -181,7 +192,7 @@ const ferry_type *ferry_type_find(const char *name)
     if (!name)
         return NULL;
     pthread_mutex_lock(&types_lock);
-    const ferry_type *t = find_locked(name, false);
+    const ferry_type *t = find_locked(name);
     pthread_mutex_unlock(&types_lock);
     return t;
 }
