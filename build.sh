@@ -84,8 +84,7 @@ case "$cmd" in
     demo)
         ensure_packages demo
         configure_and_build build -DFERRY_BUILD_TESTS=ON
-        say "demo"
-        ./build/examples/ferry_demo
+        examples/demo.sh build
         ;;
     test)
         ensure_packages test
