@@ -15,6 +15,7 @@ mod site;
 mod status;
 mod strings;
 pub mod sys;
+pub mod testing;
 mod types;
 
 pub use boundary::{boundary, boundary_out, IntoStatus};
