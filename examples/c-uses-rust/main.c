@@ -46,6 +46,12 @@ int main(int argc, char **argv)
     /* A double free, which with raw pointers would corrupt the heap: */
     s = wordindex_free(index);
     printf("freeing it again: %s\n  %s\n", ferry_status_name(s), ferry_last_error());
-    printf("live handles: %zu\n", ferry_live());
-    return s == FERRY_E_STALE && ferry_live() == 0 ? 0 : 1;
+    ferry_counts c;
+    ferry_ledger(NULL, &c);
+    printf("ledger: created %llu, cloned %llu, taken %llu,\n  dropped_by_c %llu, "
+           "dropped_by_rust %llu, live %llu\n",
+           (unsigned long long)c.created, (unsigned long long)c.cloned,
+           (unsigned long long)c.taken, (unsigned long long)c.dropped_by_c,
+           (unsigned long long)c.dropped_by_rust, (unsigned long long)c.live);
+    return s == FERRY_E_STALE && c.live == 0 ? 0 : 1;
 }
