@@ -132,9 +132,9 @@ typedef struct ferry_mark {
  *
  * The setup marks all types; the teardown asserts balanced. Checked
  * fixtures run around each test in the test's own process (both modes), so
- * one mark per translation unit suffices. Add other checked fixtures that
- * make or end handles before this one: Check runs setups in the order added
- * and teardowns in reverse, so these wrap the others.
+ * one mark per translation unit suffices. Add it before other checked
+ * fixtures that make or end handles: Check runs setups in the order added
+ * and teardowns in reverse, so it then wraps them.
  */
 FERRY_MAYBE_UNUSED static ferry_mark ferry_ck_fixture_mark_;
 
