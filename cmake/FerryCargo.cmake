@@ -141,8 +141,19 @@ function(ferry_add_crate name)
     cmake_path(ABSOLUTE_PATH arg_HEADER BASE_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}"
                NORMALIZE OUTPUT_VARIABLE header)
     cmake_path(GET header PARENT_PATH header_dir)
+    cmake_path(GET header FILENAME header_name)
     # Imported targets may only name include directories that exist.
     file(MAKE_DIRECTORY "${header_dir}")
+    if(multi_config)
+      # One header per configuration (<dir>/<config>/<file>): one file that
+      # every configuration's command wrote would make each switch of
+      # configuration run cargo again.
+      foreach(config IN LISTS CMAKE_CONFIGURATION_TYPES)
+        file(MAKE_DIRECTORY "${header_dir}/${config}")
+      endforeach()
+      set(header_dir "${header_dir}/$<CONFIG>")
+      set(header "${header_dir}/${header_name}")
+    endif()
     if(arg_CBINDGEN_CONFIG)
       cmake_path(ABSOLUTE_PATH arg_CBINDGEN_CONFIG BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
                  NORMALIZE OUTPUT_VARIABLE config)
@@ -176,7 +187,7 @@ function(ferry_add_crate name)
     list(APPEND manifests "${crate_dir}/Cargo.lock")
   endif()
   list(GET outputs 0 first_output)
-  set(depfile "${CMAKE_CURRENT_BINARY_DIR}/${name}.cargo.d")
+  set(depfile "${CMAKE_CURRENT_BINARY_DIR}/${name}-${profile}.cargo.d")
   add_custom_command(
     OUTPUT ${outputs}
     COMMAND "${CMAKE_COMMAND}" -E env "CARGO_TARGET_DIR=${target_dir}"
