@@ -1,8 +1,8 @@
 //! `ferry::testing`: the ledger assertions pass on code that ends its
 //! handles and panic, with the diff, on code that does not.
 //!
-//! Each test uses types of its own, so the per-type marks are exact while
-//! the tests run in parallel. The tests that mark all types take the lock
+//! Each test marks types no other test uses, so the per-type marks are
+//! exact while the tests run in parallel. The tests that mark all types take the lock
 //! exclusively; the others share it (the pattern docs/testing.md suggests).
 
 use ferry::testing::LedgerMark;
@@ -12,8 +12,16 @@ use std::sync::{Arc, RwLockReadGuard, RwLockWriteGuard};
 
 struct Balanced;
 ferry::export!(Balanced, "testing.Balanced", Boxed);
+struct Mine;
+ferry::export!(Mine, "testing.Mine", Boxed);
 struct Other;
 ferry::export!(Other, "testing.Other", Boxed);
+struct BlockA;
+ferry::export!(BlockA, "testing.BlockA", Boxed);
+struct BlockB;
+ferry::export!(BlockB, "testing.BlockB", Boxed);
+struct Clean;
+ferry::export!(Clean, "testing.Clean", Boxed);
 struct Leaked;
 ferry::export!(Leaked, "testing.Leaked", Boxed);
 struct Detailed;
@@ -79,7 +87,7 @@ fn round_trip_is_balanced() {
 #[test]
 fn a_mark_of_one_type_ignores_the_others() {
     let _g = shared();
-    let mark = LedgerMark::of::<Balanced>();
+    let mark = LedgerMark::of::<Mine>();
     let other = Handle::new(Box::new(Other)).unwrap();
     mark.assert_balanced();
     other.drop_handle().unwrap();
@@ -163,9 +171,9 @@ fn live_change_other_than_expected_panics() {
 #[test]
 fn the_macro_checks_each_type_and_returns_the_value() {
     let _g = shared();
-    let value = ferry::assert_balanced!(Balanced, Other => {
-        let a = Handle::new(Box::new(Balanced)).unwrap();
-        let b = Handle::new(Box::new(Other)).unwrap();
+    let value = ferry::assert_balanced!(BlockA, BlockB => {
+        let a = Handle::new(Box::new(BlockA)).unwrap();
+        let b = Handle::new(Box::new(BlockB)).unwrap();
         a.drop_handle().unwrap();
         b.drop_handle().unwrap();
         7
@@ -174,7 +182,7 @@ fn the_macro_checks_each_type_and_returns_the_value() {
 
     let line = line!() + 2;
     let message = panic_message(|| {
-        ferry::assert_balanced!(Other, InBlock => {
+        ferry::assert_balanced!(Clean, InBlock => {
             Handle::new(Box::new(InBlock)).unwrap();
         })
     });
