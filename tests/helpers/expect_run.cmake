@@ -5,13 +5,17 @@
 # Each EXPECT_n must occur in the program's stdout+stderr, in that order.
 # The helper tests use it as a target's CROSSCOMPILING_EMULATOR, which also
 # proves that ferry_add_test runs a target through its emulator.
-# The program and its arguments are everything after the script's path.
+cmake_minimum_required(VERSION 3.20)
+
+# The program and its arguments are everything after the script's path; an
+# argument's own semicolons are escaped so the list keeps it whole.
 set(command)
 set(state options)
 math(EXPR last "${CMAKE_ARGC} - 1")
 foreach(i RANGE ${last})
   if(state STREQUAL "command")
-    list(APPEND command "${CMAKE_ARGV${i}}")
+    string(REPLACE ";" "\\;" arg "${CMAKE_ARGV${i}}")
+    list(APPEND command "${arg}")
   elseif(state STREQUAL "script")
     set(state command)
   elseif(CMAKE_ARGV${i} STREQUAL "-P")
