@@ -58,6 +58,11 @@ function(check_find_package prefix binary)
       MATCH "NEEDED[^\n]*\\[${SONAME}\\]")
   run("consumer_static links no libferry.so" COMMAND readelf -d "${binary}/consumer_static"
       NO_MATCH "NEEDED[^\n]*libferry")
+  run("ferry_add_test from the package" COMMAND "${CMAKE_CTEST_COMMAND}" --test-dir "${binary}"
+      --output-on-failure MATCH "100% tests passed")
+  run("ferry_add_test sets the leak check"
+      COMMAND "${CMAKE_CTEST_COMMAND}" --test-dir "${binary}" --show-only=json-v1
+      MATCH "FERRY_LEAK_CHECK=1.*FERRY_ON_ERROR=return")
 endfunction()
 
 # Compiles consumer/main.c with pkg-config's flags for <prefix>: shared, and
