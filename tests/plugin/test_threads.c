@@ -397,6 +397,7 @@ END_TEST
 
 typedef struct race {
     atomic_int anchored;      /* workers holding their anchor handle */
+    atomic_int go;            /* set once main has seen a close refused */
     atomic_int final_started; /* workers that began their last call */
 } race;
 
@@ -418,6 +419,10 @@ static void *race_worker(void *arg)
         anchor.bits = 0;
     }
     atomic_fetch_add(&rc->anchored, 1);
+    /* Wait for main's first close, which the anchors must make BUSY: on a
+     * loaded machine the work could otherwise end before main closes. */
+    while (!atomic_load(&rc->go))
+        sched_yield();
     for (long i = 0; i < w->iterations; i++) {
         s = ferry_plugin_call(w->p, "counter_new", ARGS(ferry_value_i64(i)), &r);
         if (s != FERRY_OK) {
@@ -454,6 +459,7 @@ START_TEST(threads_close_races_with_calls)
         size_t live = ferry_live();
         race rc;
         atomic_init(&rc.anchored, 0);
+        atomic_init(&rc.go, 0);
         atomic_init(&rc.final_started, 0);
         worker ws[NTHREADS];
         memset(ws, 0, sizeof ws);
@@ -462,8 +468,12 @@ START_TEST(threads_close_races_with_calls)
         start_workers(ws, race_worker, p, n);
         while (atomic_load(&rc.anchored) < NTHREADS)
             sched_yield();
-
         long busy = 0, bad_status = 0, bad_message = 0;
+        ferry_status first = ferry_plugin_close(p);
+        atomic_store(&rc.go, 1); /* before asserting, so no worker waits forever */
+        ck_assert_int_eq(first, FERRY_E_BUSY);
+        busy++;
+
         int final_at_close = -1;
         char first_bad[512] = "";
         for (;;) {
