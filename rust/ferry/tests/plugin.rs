@@ -13,6 +13,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 static BLOB_DROPS: AtomicUsize = AtomicUsize::new(0);
+/// Tests that count Blob drops run one at a time (cargo runs tests in
+/// parallel, and they all make Blobs).
+static BLOB_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn blob_test() -> std::sync::MutexGuard<'static, ()> {
+    BLOB_TESTS.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 pub struct Blob {
     value: i64,
@@ -269,6 +276,7 @@ fn last_error() -> String {
 
 #[test]
 fn a_bad_argument_still_releases_the_owned_ones() {
+    let _serial = blob_test();
     let two: Entry2 = entry("two_blobs");
     let a = Handle::new(Box::new(Blob { value: 2 })).unwrap();
     let b = Handle::new(Box::new(Blob { value: 3 })).unwrap();
@@ -326,6 +334,7 @@ fn panics_and_errors_become_statuses() {
 
 #[test]
 fn host_layouts_are_read_after_a_size_check() {
+    let _serial = blob_test();
     let pair = host_object(c"ptest.Pair", PLAIN, 8, 4, [20u32, 22u32]);
     let opaque = host_object(c"ptest.Opaque", SEND_SYNC, 0, 0, 5u8);
     let borrowed: extern "C" fn(
