@@ -7,7 +7,7 @@
   check_readme.py ROOT messages BINARY
       runs BINARY (tests/docs/messages.c); README quotes every line it
       prints, apart from the handle bits and the directory of the source
-  check_readme.py ROOT examples CC INCLUDE_DIR LIB_DIR
+  check_readme.py ROOT examples CC INCLUDE_DIR LIB_DIR [SANITIZE_FLAGS]
       compiles every self-contained C block of README (it includes
       <ferry.h> and has main) against libferry, and runs those that load
       no plugin: each must exit 0
@@ -68,7 +68,7 @@ def messages(root, binary):
     return 1 if stale else 0
 
 
-def examples(root, cc, include, libdir):
+def examples(root, cc, include, libdir, flags=""):
     readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
     blocks = [b for b in re.findall(r"```c\n(.*?)```", readme, re.S)
               if "#include <ferry.h>" in b and re.search(r"\bint main\(", b)]
@@ -81,7 +81,7 @@ def examples(root, cc, include, libdir):
             open(src, "w").write(block)
             first = block.strip().splitlines()[0]
             build = subprocess.run(
-                [cc, "-std=c11", "-Wall", "-Wextra", "-Werror", f"-I{include}", src,
+                [cc, "-std=c11", "-Wall", "-Wextra", "-Werror", *flags.split(), f"-I{include}", src,
                  f"-L{libdir}", "-lferry", f"-Wl,-rpath,{libdir}", "-o", exe],
                 capture_output=True, text=True)
             if build.returncode != 0:
@@ -126,7 +126,7 @@ def main(argv):
         return quickstart(root)
     if what == "messages" and len(rest) == 1:
         return messages(root, rest[0])
-    if what == "examples" and len(rest) == 3:
+    if what == "examples" and len(rest) in (3, 4):
         return examples(root, *rest)
     if what == "safety":
         return safety(root)
