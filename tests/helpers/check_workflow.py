@@ -61,10 +61,15 @@ if m:
     need(f"-DCMAKE_CROSSCOMPILING_EMULATOR={m.group(1)}" in text,
          f"the valgrind command differs from build.sh's {m.group(1)}")
 need(text.count("CK_FORK=no") >= 2, "CK_FORK=no is not set for both asan and valgrind")
-m = re.search(r'FERRY_SANITIZE STREQUAL "address"\)\n\s*add_compile_options\(([^)]*)\)', cmakelists)
-need(m, "CMakeLists.txt has no ASan compile options")
-if m:
-    need(f'flags="{m.group(1)}"' in text, f"the sanitizer flags differ from CMakeLists.txt's {m.group(1)}")
+# CMakeLists.txt: the ASan flags, the extra ASan compile options, then the
+# options every sanitizer gets.
+m = re.search(r'FERRY_SANITIZE STREQUAL "address"\)\n\s*set\(FERRY_SANITIZE_FLAGS ([^)]*)\)\n'
+              r'\s*add_compile_options\(([^)]*)\)', cmakelists)
+common = re.search(r'add_compile_options\(\$\{FERRY_SANITIZE_FLAGS\} ([^)]*)\)', cmakelists)
+need(m and common, "CMakeLists.txt has no ASan compile options")
+if m and common:
+    flags = f"{m.group(1)} {m.group(2)} {common.group(1)}"
+    need(f'flags="{flags}"' in text, f"the sanitizer flags differ from CMakeLists.txt's {flags}")
 
 for p in problems:
     print(f"{workflow_path}: {p}")
