@@ -25,6 +25,8 @@ packages_for() {
     case "$1" in
         asan | tsan) echo "$base clang libclang-rt-14-dev" ;;
         valgrind) echo "$base valgrind" ;;
+        # the Rust benchmark's peer crates (a directory source, no crates.io) and the plots
+        bench) echo "$base librust-sharded-slab-dev librust-slotmap-dev librust-slab-dev gnuplot-nox" ;;
         *) echo "$base" ;;
     esac
 }
@@ -118,6 +120,13 @@ case "$cmd" in
         ./build-release/bench/ferry_bench --markdown docs/performance-results.md
         ./build-release/bench/ferry_bench_plugin build-release/bench/libferry_bench_plugin.so \
             --markdown docs/performance-plugin-results.md
+        say "Rust benchmark (writes docs/performance-rust-results.md and the plots docs/perf-*.png)"
+        # from bench/rust, where cargo finds the crates' source (.cargo/config.toml)
+        (cd bench/rust && FERRY_LIB_DIR="$root/build-release/c/src" CARGO_TARGET_DIR="$root/build-release/bench-rust" \
+            cargo build --offline --release)
+        ./build-release/bench-rust/release/ferry-bench --markdown docs/performance-rust-results.md \
+            --data build-release/bench-data
+        gnuplot -e "data='build-release/bench-data'; out='docs'" bench/plot/perf.gp
         ;;
     -h | --help | help)
         sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
