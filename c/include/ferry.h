@@ -315,6 +315,9 @@ FERRY_API ferry_status ferry_upgrade_at(ferry_handle weak, ferry_handle *out, co
  * handle), on the calling thread. Afterwards h is stale. Also returns
  * FERRY_E_KIND (lent handles are revoked, not dropped); FERRY_E_BORROWED (a
  * borrow of h is outstanding). `by` tells the ledger which side dropped.
+ * h is already stale when release runs, so release may call ferry again:
+ * drop other handles (a chain drops recursively), make or borrow handles,
+ * read the ledger; dropping h again there is FERRY_E_STALE.
  */
 FERRY_API ferry_status ferry_drop(ferry_handle h);
 FERRY_API ferry_status ferry_drop_at(ferry_handle h, ferry_side by, const char *site);
