@@ -326,10 +326,13 @@ static inline void ferry__ledger_count(ferry__thread *self, uint32_t type_id, in
 
 static inline void ferry__ledger_row_change(ferry__ledger_row *row, int which)
 {
+    /* The balance and its extreme are computed in registers: a relaxed
+     * atomic store is not folded into a following load by the compiler. */
     ferry__count_add(row, which, 1);
     bool made = which == FERRY__C_CREATED || which == FERRY__C_CLONED;
-    ferry__count_add(row, FERRY__C_BALANCE, made ? 1 : (uint64_t)-1);
-    uint64_t b = atomic_load_explicit(&row->c[FERRY__C_BALANCE], memory_order_relaxed);
+    uint64_t b = atomic_load_explicit(&row->c[FERRY__C_BALANCE], memory_order_relaxed) +
+                 (made ? 1 : (uint64_t)-1);
+    atomic_store_explicit(&row->c[FERRY__C_BALANCE], b, memory_order_relaxed);
     int extreme = made ? FERRY__C_PEAK_BALANCE : FERRY__C_MIN_BALANCE;
     int64_t old = (int64_t)atomic_load_explicit(&row->c[extreme], memory_order_relaxed);
     if (made ? (int64_t)b > old : (int64_t)b < old)
@@ -353,6 +356,23 @@ static inline void ferry__ledger_count_change(ferry__thread *self, uint32_t type
         ferry__ledger_row_change(row, which);
         ferry__ledger_row_change(all, which);
     }
+}
+
+/* The thread's row for type_id if it exists already, else NULL: fast paths
+ * look rows up without allocating and leave the rest to their slow path. */
+static inline ferry__ledger_row *ferry__ledger_row_peek(const ferry__thread *self, uint32_t type_id)
+{
+    ferry__ledger_row *page =
+        atomic_load_explicit(&self->pages[type_id / FERRY__LEDGER_PAGE], memory_order_relaxed);
+    return FERRY_LIKELY(page != NULL) ? &page[type_id % FERRY__LEDGER_PAGE] : NULL;
+}
+
+/* ferry__ledger_count_change with both rows already at hand. */
+static inline void ferry__ledger_rows_change(ferry__ledger_row *row, ferry__ledger_row *all,
+                                             int which)
+{
+    ferry__ledger_row_change(row, which);
+    ferry__ledger_row_change(all, which);
 }
 
 /* Folds an exiting thread's rows into the retired totals (registry lock held). */
@@ -399,12 +419,20 @@ void ferry__slot_free_slow(ferry__thread *self, uint32_t index, uint32_t gen);
  * caller's until it is published or given back with ferry__slot_free.
  * Returns FERRY_OK, FERRY_E_NOMEM or FERRY_E_LIMIT.
  */
+/* Takes the oldest cached slot; the caller made sure the cache holds more
+ * than its quarantine. */
+static inline uint32_t ferry__cache_pop(ferry__thread *self)
+{
+    uint32_t index = self->cache[self->chead];
+    self->chead = (self->chead + 1) & (FERRY__CACHE_SLOTS - 1);
+    self->ncache--;
+    return index;
+}
+
 static inline ferry_status ferry__slot_alloc(ferry__thread *self, uint32_t *index)
 {
     if (FERRY_LIKELY(self->ncache > FERRY__CACHE_QUARANTINE)) {
-        *index = self->cache[self->chead];
-        self->chead = (self->chead + 1) & (FERRY__CACHE_SLOTS - 1);
-        self->ncache--;
+        *index = ferry__cache_pop(self);
         return FERRY_OK;
     }
     return ferry__slot_alloc_slow(self, index);

@@ -80,8 +80,45 @@ ferry_status ferry__fail_borrowed(const char *op, const ferry__lookup *lk, ferry
 ferry_status ferry__reserve(const char *op, ferry__thread *self, const ferry_type *t, unsigned kind,
                             uint32_t *index);
 void ferry__unreserve(ferry__thread *self, uint32_t index);
-ferry_handle ferry__publish_reserved(ferry__thread *self, uint32_t index, const ferry_type *t,
-                                     unsigned kind, void *obj, const char *site);
+
+/* Publishes the reserved slot (its address at hand) live with one unit of
+ * obj; returns the new handle. Inline: it is most of a create. */
+static FERRY_INLINE ferry_handle ferry__publish(ferry__thread *self, ferry__slot *slot,
+                                                uint32_t index, const ferry_type *t, unsigned kind,
+                                                void *obj, const char *site)
+{
+    uint32_t gen = ferry__state_gen(atomic_load_explicit(&slot->state, memory_order_relaxed)) + 1;
+    /* Move the generation first, so a reader of an old handle that sees any
+     * of the new fields also sees that the slot was reused. */
+    atomic_store_explicit(&slot->state, ferry__state_make(gen, FERRY__FREE), memory_order_relaxed);
+    slot->obj = obj;
+    atomic_store_explicit(&slot->type_id, t->id, memory_order_release);
+    atomic_store_explicit(&slot->thread, ferry__slot_thread(kind, t->desc.flags, self->id),
+                          memory_order_release);
+    atomic_store_explicit(&slot->last_thread, self->id, memory_order_relaxed);
+    atomic_store_explicit(&slot->created_at, site ? site : FERRY__NO_SITE, memory_order_release);
+    atomic_store_explicit(&slot->released_at, NULL, memory_order_release);
+    atomic_store_explicit(&slot->state, ferry__state_make(gen, kind), memory_order_release);
+    return ferry__handle_make(ferry__table_tag, gen, index);
+}
+
+static inline ferry_handle ferry__publish_reserved(ferry__thread *self, uint32_t index,
+                                                   const ferry_type *t, unsigned kind, void *obj,
+                                                   const char *site)
+{
+    return ferry__publish(self, ferry__slot_issued(index), index, t, kind, obj, site);
+}
+
+/*
+ * Whether the calling thread may use a live slot whose `thread` field holds
+ * owner. Publish stores a pinned slot's owning thread id there (never 0 nor
+ * FERRY__NEEDS_CLAIM) and 0 or FERRY__NEEDS_CLAIM in every other slot, so
+ * this is resolve's thread rule without looking at the type's flags.
+ */
+static inline bool ferry__owner_ok(uint32_t owner, const ferry__thread *self)
+{
+    return owner == 0 || owner == FERRY__NEEDS_CLAIM || owner == self->id;
+}
 
 /* Counts a use of the slot by self: a handoff if another thread used it last. */
 static inline void ferry__note_use(ferry__thread *self, ferry__slot *slot, uint32_t type_id)
@@ -89,6 +126,17 @@ static inline void ferry__note_use(ferry__thread *self, ferry__slot *slot, uint3
     if (atomic_load_explicit(&slot->last_thread, memory_order_relaxed) != self->id) {
         atomic_store_explicit(&slot->last_thread, self->id, memory_order_relaxed);
         ferry__ledger_count(self, type_id, FERRY__C_HANDOFFS);
+    }
+}
+
+/* ferry__note_use with the type's row at hand. */
+static inline void ferry__note_use_row(ferry__thread *self, ferry__slot *slot,
+                                       ferry__ledger_row *row)
+{
+    if (FERRY_UNLIKELY(atomic_load_explicit(&slot->last_thread, memory_order_relaxed) !=
+                       self->id)) {
+        atomic_store_explicit(&slot->last_thread, self->id, memory_order_relaxed);
+        ferry__count_add(row, FERRY__C_HANDOFFS, 1);
     }
 }
 

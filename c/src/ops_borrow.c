@@ -16,8 +16,6 @@
      FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
 #define BORROWABLE_MUT (FERRY__KIND_BIT(FERRY_KIND_UNIQUE) | FERRY__KIND_BIT(FERRY_KIND_LENT_MUT))
 
-#define SEND_SYNC (FERRY_SEND | FERRY_SYNC)
-
 /*
  * Shared borrows of a Send + !Sync object (whose handles are not pinned) go
  * through the object's claim (claims.c): one thread at a time, across every
@@ -107,14 +105,16 @@ static ferry_status unborrow_claimed(const char *op, ferry_handle h, ferry__thre
     return s;
 }
 
-/* Whether the fast path may skip the thread rules or must check the owner. */
-static inline bool fast_thread_ok(ferry__slot *slot, unsigned kind, uint32_t flags,
-                                  const ferry__thread *self)
+/*
+ * Whether the fast path may borrow a slot whose `thread` field is owner: 0
+ * marks a slot no thread rule applies to, a thread id a pinned slot (see
+ * ferry__owner_ok); FERRY__NEEDS_CLAIM (shared borrows through the claim)
+ * needs the claim for shared borrows only. One compare in the common case,
+ * and no type flags to load.
+ */
+static inline bool fast_owner_ok(uint32_t owner, const ferry__thread *self, bool exclusive)
 {
-    if ((flags & SEND_SYNC) == SEND_SYNC && kind != FERRY_KIND_LOCAL)
-        return true;
-    return ferry__kind_pinned(kind, flags) &&
-           atomic_load_explicit(&slot->thread, memory_order_acquire) == self->id;
+    return owner == 0 || owner == self->id || (exclusive && owner == FERRY__NEEDS_CLAIM);
 }
 
 static ferry_status borrow_slow(const char *op, ferry_handle h, const ferry_type *t, void **obj,
@@ -187,12 +187,13 @@ static FERRY_INLINE ferry_status borrow(const char *op, ferry_handle h, const fe
                (exclusive ? ferry__state_borrows(s) == 0
                           : ferry__state_borrows(s) < FERRY__BORROW_MASK) &&
                atomic_load_explicit(&slot->type_id, memory_order_acquire) == t->id &&
-               fast_thread_ok(slot, ferry__state_kind(s), t->desc.flags, self)) {
+               fast_owner_ok(atomic_load_explicit(&slot->thread, memory_order_acquire), self,
+                             exclusive)) {
             uint64_t want = exclusive ? s | FERRY__EXCL : s + FERRY__BORROW_ONE;
             if (atomic_compare_exchange_weak_explicit(&slot->state, &s, want, memory_order_acq_rel,
                                                       memory_order_acquire)) {
                 *obj = slot->obj;
-                ferry__note_use(self, slot, t->id);
+                ferry__note_use_row(self, slot, row);
                 ferry__count_add(row, FERRY__C_BORROWS, 1);
                 return FERRY_OK;
             }

@@ -5,8 +5,10 @@
  */
 #include "ops.h"
 
-static ferry_status create(const char *op, const ferry_type *t, const void *obj, unsigned kind,
-                           ferry_handle *out, const char *site)
+/* Every case the fast path below leaves: errors, a thread's first call, a
+ * cache down to its quarantine, a plugin's type. */
+static FERRY_COLD ferry_status create_slow(const char *op, const ferry_type *t, const void *obj,
+                                           unsigned kind, ferry_handle *out, const char *site)
 {
     if (!t)
         return ferry__fail(FERRY_E_NULL, op, NULL, "null type `t`");
@@ -34,6 +36,30 @@ static ferry_status create(const char *op, const ferry_type *t, const void *obj,
     }
     ferry__gate_leave(gate);
     return s;
+}
+
+/*
+ * The common case inline: an attached thread with its ledger rows, a type
+ * of no plugin (its gate pointer is NULL for good) and a slot in the
+ * thread's cache. No atomic read-modify-write: the slot is this thread's
+ * until the final release store of publish makes it live.
+ */
+static FERRY_INLINE ferry_status create(const char *op, const ferry_type *t, const void *obj,
+                                        unsigned kind, ferry_handle *out, const char *site)
+{
+    ferry__thread *self = ferry__self_tls;
+    ferry__ledger_row *row, *all;
+    if (FERRY_LIKELY(self && t && obj && out && self->ncache > FERRY__CACHE_QUARANTINE &&
+                     (row = ferry__ledger_row_peek(self, t->id)) != NULL &&
+                     (all = ferry__ledger_row_peek(self, FERRY__ALL_TYPES)) != NULL &&
+                     atomic_load_explicit(&t->gate, memory_order_acquire) == NULL)) {
+        uint32_t index = ferry__cache_pop(self);
+        *out = ferry__publish(self, ferry__slot_issued(index), index, t, kind,
+                              (void *)(uintptr_t)obj, site);
+        ferry__ledger_rows_change(row, all, FERRY__C_CREATED);
+        return FERRY_OK;
+    }
+    return create_slow(op, t, obj, kind, out, site);
 }
 
 ferry_status ferry_box_at(const ferry_type *t, void *obj, ferry_handle *out, const char *site)
@@ -220,9 +246,70 @@ static const derive_rule upgrade_rule = {
     .counter = FERRY__C_CREATED,
 };
 
+/* A retain that returned NULL in clone's fast path: undo, as derive_pinned. */
+static FERRY_COLD ferry_status clone_null(ferry__thread *self, ferry_handle h, ferry__slot *slot,
+                                          uint64_t state, const ferry_type *t, uint32_t index)
+{
+    ferry__lookup lk = {.slot = slot, .state = state, .type = t, .index = ferry__handle_index(h)};
+    ferry__subject subj;
+    ferry__subject_of(&lk, h, &subj);
+    ferry__unreserve(self, index);
+    ferry__unpin(slot);
+    return ferry__fail(clone_rule.on_null, clone_rule.op, &subj,
+                       "the type's function returned NULL");
+}
+
+/*
+ * clone's common case inline: a live shared handle of a type of no plugin
+ * with a retain function, usable on this thread, the ledger rows present and
+ * a slot in the thread's cache. The same steps as derive_pinned, in one
+ * piece: pin the source with one CAS against the state the checks were made
+ * on (which validates the optimistic loads of type_id and thread, as in
+ * drop), take a slot, retain, publish, unpin. A lost CAS, or a retain that
+ * returns NULL, goes to the full path (the latter after undoing).
+ */
+static FERRY_INLINE ferry_status clone(ferry_handle h, ferry_handle *out, const char *site)
+{
+    ferry__thread *self = ferry__self_tls;
+    if (FERRY_LIKELY(self && out && ferry__handle_tag(h) == ferry__table_tag &&
+                     self->ncache > FERRY__CACHE_QUARANTINE)) {
+        ferry__slot *slot = ferry__slot_at(ferry__handle_index(h));
+        if (FERRY_LIKELY(slot != NULL)) {
+            uint64_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
+            uint32_t type_id = atomic_load_explicit(&slot->type_id, memory_order_acquire);
+            uint32_t owner = atomic_load_explicit(&slot->thread, memory_order_acquire);
+            const ferry_type *t;
+            ferry__ledger_row *row, *all;
+            if (FERRY_LIKELY(
+                    ferry__state_gen(s) == ferry__handle_gen(h) &&
+                    ferry__state_kind(s) == FERRY_KIND_SHARED &&
+                    (s & FERRY__PIN_MASK) != FERRY__PIN_MASK && ferry__owner_ok(owner, self) &&
+                    (t = ferry__type_by_id(type_id)) != NULL && t->desc.retain &&
+                    atomic_load_explicit(&t->gate, memory_order_acquire) == NULL &&
+                    (row = ferry__ledger_row_peek(self, type_id)) != NULL &&
+                    (all = ferry__ledger_row_peek(self, FERRY__ALL_TYPES)) != NULL &&
+                    atomic_compare_exchange_strong_explicit(&slot->state, &s, s + FERRY__PIN_ONE,
+                                                            memory_order_acq_rel,
+                                                            memory_order_relaxed))) {
+                uint32_t index = ferry__cache_pop(self);
+                void *unit = t->desc.retain(slot->obj);
+                if (FERRY_UNLIKELY(!unit))
+                    return clone_null(self, h, slot, s + FERRY__PIN_ONE, t, index);
+                *out = ferry__publish(self, ferry__slot_issued(index), index, t, FERRY_KIND_SHARED,
+                                      unit, site);
+                ferry__note_use_row(self, slot, row);
+                ferry__unpin(slot);
+                ferry__ledger_rows_change(row, all, FERRY__C_CLONED);
+                return FERRY_OK;
+            }
+        }
+    }
+    return derive(&clone_rule, h, out, site);
+}
+
 ferry_status ferry_clone_at(ferry_handle h, ferry_handle *out, const char *site)
 {
-    return derive(&clone_rule, h, out, site);
+    return clone(h, out, site);
 }
 ferry_status ferry_downgrade_at(ferry_handle h, ferry_handle *out, const char *site)
 {
@@ -234,7 +321,7 @@ ferry_status ferry_upgrade_at(ferry_handle weak, ferry_handle *out, const char *
 }
 ferry_status ferry_clone(ferry_handle h, ferry_handle *out)
 {
-    return derive(&clone_rule, h, out, NULL);
+    return clone(h, out, NULL);
 }
 ferry_status ferry_downgrade(ferry_handle h, ferry_handle *out)
 {

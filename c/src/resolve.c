@@ -167,25 +167,6 @@ void ferry__unreserve(ferry__thread *self, uint32_t index)
                      ferry__state_gen(atomic_load_explicit(&slot->state, memory_order_relaxed)));
 }
 
-ferry_handle ferry__publish_reserved(ferry__thread *self, uint32_t index, const ferry_type *t,
-                                     unsigned kind, void *obj, const char *site)
-{
-    ferry__slot *slot = ferry__slot_at(index);
-    uint32_t gen = ferry__state_gen(atomic_load_explicit(&slot->state, memory_order_relaxed)) + 1;
-    /* Move the generation first, so a reader of an old handle that sees any
-     * of the new fields also sees that the slot was reused. */
-    atomic_store_explicit(&slot->state, ferry__state_make(gen, FERRY__FREE), memory_order_relaxed);
-    slot->obj = obj;
-    atomic_store_explicit(&slot->type_id, t->id, memory_order_release);
-    atomic_store_explicit(&slot->thread, ferry__slot_thread(kind, t->desc.flags, self->id),
-                          memory_order_release);
-    atomic_store_explicit(&slot->last_thread, self->id, memory_order_relaxed);
-    atomic_store_explicit(&slot->created_at, site ? site : FERRY__NO_SITE, memory_order_release);
-    atomic_store_explicit(&slot->released_at, NULL, memory_order_release);
-    atomic_store_explicit(&slot->state, ferry__state_make(gen, kind), memory_order_release);
-    return ferry__handle_make(ferry__table_tag, gen, index);
-}
-
 ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, unsigned allowed_kinds,
                         const char *what, const char *site, ferry__thread *self, ferry__lookup *lk,
                         void **obj, ferry__gate **gate)
