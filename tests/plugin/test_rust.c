@@ -240,6 +240,66 @@ START_TEST(rust_error_status)
 }
 END_TEST
 
+/* Every entry shape of the "panicky" plugin panics: each call is
+ * FERRY_E_PANIC with the panic's text, owned arguments are still released,
+ * borrowed ones stay the caller's, and the plugin stays usable. */
+START_TEST(rust_panic_in_every_shape)
+{
+    ferry_plugin *pp = plug_open(RUST_PANICKY);
+    ferry_value r;
+    uint64_t drops = value_u64(call_ok(pp, "drops", NOARGS));
+    ferry_handle bomb = value_own(call_ok(pp, "bomb", ARGS(ferry_value_bool(false))));
+    ferry_handle kept = value_own(call_ok(pp, "bomb", ARGS(ferry_value_bool(false))));
+    expect_fail(ferry_plugin_call(pp, "no_args", NOARGS, NULL), FERRY_E_PANIC,
+                "panicky.no_args", "no_args panicked");
+    expect_fail(ferry_plugin_call(pp, "scalars", ARGS(ferry_value_i64(3), ferry_value_f64(0.5)), &r),
+                FERRY_E_PANIC, "scalars panicked with 3 and 0.5");
+    expect_fail(ferry_plugin_call(pp, "text", ARGS(ferry_value_str("x")), &r), FERRY_E_PANIC,
+                "text panicked on \"x\"");
+    expect_fail(ferry_plugin_call(pp, "string_result", NOARGS, &r), FERRY_E_PANIC,
+                "string_result panicked");
+    expect_fail(ferry_plugin_call(pp, "shared", ARGS(ferry_value_borrowed(kept)), &r),
+                FERRY_E_PANIC, "shared panicked");
+    expect_fail(ferry_plugin_call(pp, "exclusive", ARGS(ferry_value_borrowed(kept)), NULL),
+                FERRY_E_PANIC, "exclusive panicked");
+    expect_ok(ferry_check(kept, NULL)); /* borrowed: still the caller's */
+    size_t live = ferry_live();
+    expect_fail(ferry_plugin_call(pp, "handle_result", NOARGS, &r), FERRY_E_PANIC,
+                "handle_result panicked");
+    ck_assert_uint_eq(ferry_live(), live);
+    expect_fail(ferry_plugin_call(pp, "owned", ARGS(ferry_value_owned(bomb)), NULL),
+                FERRY_E_PANIC, "owned panicked");
+    expect_status(ferry_check(bomb, NULL), FERRY_E_STALE); /* moved, and released */
+    ck_assert_uint_eq(value_u64(call_ok(pp, "drops", NOARGS)), drops + 1);
+    expect_fail(ferry_plugin_call(pp, "fallible", ARGS(ferry_value_bool(true)), &r),
+                FERRY_E_PANIC, "fallible panicked");
+    ck_assert_uint_eq(value_u32(call_ok(pp, "fallible", ARGS(ferry_value_bool(false)))), 7);
+    expect_ok(ferry_drop(kept));
+    ck_assert_uint_eq(value_u64(call_ok(pp, "drops", NOARGS)), drops + 2);
+    plug_close(pp);
+    ledger_assert_balanced();
+}
+END_TEST
+
+/* A destructor that panics when C drops its handle: the drop succeeds (a
+ * release cannot fail), the object is gone exactly once, and the panic is
+ * reported as the thread's last error rather than unwinding into C. */
+START_TEST(rust_panic_in_a_destructor_called_from_c)
+{
+    ferry_plugin *pp = plug_open(RUST_PANICKY);
+    uint64_t drops = value_u64(call_ok(pp, "drops", NOARGS));
+    ferry_handle armed = value_own(call_ok(pp, "bomb", ARGS(ferry_value_bool(true))));
+    expect_ok(ferry_drop(armed));
+    ck_assert_msg(strstr(ferry_last_error(), "FERRY_E_PANIC") &&
+                      strstr(ferry_last_error(), "Bomb went off in its destructor"),
+                  "last error: %s", ferry_last_error());
+    expect_status(ferry_check(armed, NULL), FERRY_E_STALE);
+    ck_assert_uint_eq(value_u64(call_ok(pp, "drops", NOARGS)), drops + 1);
+    plug_close(pp);
+    ledger_assert_balanced();
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Rust objects                                                        */
 /* ------------------------------------------------------------------ */
@@ -545,6 +605,7 @@ static Suite *rust_suite(void)
         CASE(rust_image_round_trip),           CASE(rust_host_buffer_to_rust),
         CASE(rust_close_busy_with_images),     CASE(rust_both_plugins_open),
         CASE(rust_host_buffer_to_c_then_rust), CASE(rust_threads_images),
+        CASE(rust_panic_in_every_shape),       CASE(rust_panic_in_a_destructor_called_from_c),
 #undef CASE
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
