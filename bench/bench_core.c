@@ -10,8 +10,14 @@
  *      fetch_sub on one word                                  target <= 3x
  *   4. the same with two threads, on distinct handles (scaling) and on one
  *      shared handle (against the floor on one shared word); report only
- *   5. resident memory per live handle at 10^6 (and 10^7)    target <= 48 B
- *   6. the cost of ferry_ledger(NULL, ...) and ferry_live(); report only
+ *   5. table growth from 0 to 10^7 live handles (10^6 with --quick), points
+ *      at 1, 2 and 5 per decade from 10^3: time per insert while the table
+ *      grows, and resident memory per live handle from the process's RSS;
+ *      at 10^6 and 10^7                                       target <= 48 B
+ *   6. the cost of reading the ledger: ferry_ledger(NULL, ...), ferry_ledger(t,
+ *      ...) and ferry_live(); report only. (The ledger's per-operation
+ *      counting cannot be switched off in the product, so its cost is given
+ *      in docs/performance.md from instruction counts of a build without it.)
  *
  * Every figure is the best of several repetitions (default 7), each sized to
  * take about 30 ms (3 ms with --quick); ferry and its floor are measured in
@@ -25,8 +31,21 @@
  * still did not run together (a busy machine) are discarded; see run_once().
  * FERRY_BENCH_DEBUG=1 prints every repetition's time and overlap.
  *
- * Usage: ferry_bench [--quick] [--markdown FILE] [--reps N]
- * The tables go to stdout (and FILE); progress goes to stderr. The exit
+ * Usage: ferry_bench [--quick] [--markdown FILE] [--csv FILE] [--reps N]
+ * The tables go to stdout (and the Markdown FILE); progress goes to stderr.
+ * --csv FILE writes the growth curve of item 5 (`./build.sh bench` keeps it
+ * in docs/perf-growth.csv), one header line and one line per point:
+ *
+ *   live_handles,insert_ns,rss_bytes_per_handle,vmrss_bytes_per_handle
+ *   1000,39.56,40.96,40.96
+ *
+ * live_handles: handles live at the point (1000 ... 10000000); insert_ns:
+ * ns per ferry_box of the handles added since the previous point (the table
+ * growing meanwhile); rss_bytes_per_handle / vmrss_bytes_per_handle: growth
+ * of the resident set (/proc/self/statm, VmRSS of /proc/self/status) since
+ * no bench handle was live, divided by live_handles. Decimal points, no
+ * quoting, comma-separated, so gnuplot reads it with `set datafile
+ * separator ","` and skips the header with `every ::1`. The exit
  * status is 0 even when a target is missed: a "MISS:" line names each one.
  * Not part of the CTest suite on purpose (timings would make it flaky).
  */
@@ -86,7 +105,7 @@ static void rc_release(void *obj)
     atomic_fetch_sub_explicit(&((rc_obj *)obj)->rc, 1, memory_order_release);
 }
 
-static const ferry_type *t_unique, *t_shared;
+static const ferry_type *t_unique, *t_shared, *t_pinned;
 static int static_objs[64]; /* the objects unique handles box */
 static rc_obj shared_objs[2];
 
@@ -441,6 +460,12 @@ static void register_types(void)
     s = ferry_type_register(&ds, &t_shared);
     if (s != FERRY_OK)
         die("ferry_type_register(bench.Shared)", s);
+    /* !Send: its handles are pinned to the creating thread, which ends them
+     * with a plain store instead of a CAS (docs/design.md). */
+    ferry_type_desc dp = {.name = "bench.Pinned", .flags = 0, .release = noop_release};
+    s = ferry_type_register(&dp, &t_pinned);
+    if (s != FERRY_OK)
+        die("ferry_type_register(bench.Pinned)", s);
 }
 
 /* The slot index of a handle (documented bit layout: tag 8 | gen 28 | index 28). */
@@ -517,6 +542,10 @@ static long proc_kb_field(const char *path, const char *key)
     return v;
 }
 
+/* One point of the growth curve: the table grown from 0 to `handles` live
+ * handles; insert_ns is the time per ferry_box of the handles added since the
+ * previous point (the table growing meanwhile), the growth figures are since
+ * the baseline taken with no bench handle live. */
 typedef struct mem_row {
     size_t handles;
     long statm_growth, vmrss_growth;
@@ -544,6 +573,31 @@ static void mem_fill(ferry_handle *hs, size_t from, size_t to, long base_statm, 
     row->per_handle_statm = (double)row->statm_growth / (double)to;
     row->per_handle_vmrss = (double)row->vmrss_growth / (double)to;
     row->done = true;
+}
+
+/* The growth curve's points: 1, 2 and 5 per decade from 10^3 to 10^7. */
+#define MEM_POINTS 13
+static const size_t mem_points[MEM_POINTS] = {1000,    2000,    5000,    10000,  20000,
+                                              50000,   100000,  200000,  500000, 1000000,
+                                              2000000, 5000000, 10000000};
+
+/* Writes the growth curve as CSV (format in this file's header comment). */
+static bool write_growth_csv(const char *path, const mem_row *rows, int n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "ferry_bench: cannot write %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    fprintf(f, "live_handles,insert_ns,rss_bytes_per_handle,vmrss_bytes_per_handle\n");
+    for (int i = 0; i < n; i++)
+        if (rows[i].done)
+            fprintf(f, "%zu,%.2f,%.2f,%.2f\n", rows[i].handles, rows[i].create_ns,
+                    rows[i].per_handle_statm, rows[i].per_handle_vmrss);
+    bool ok = fclose(f) == 0;
+    if (!ok)
+        fprintf(stderr, "ferry_bench: cannot write %s\n", path);
+    return ok;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -614,20 +668,23 @@ static void header(void)
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: ferry_bench [--quick] [--markdown FILE] [--reps N]\n"
-                "  --quick          about 10x fewer iterations (smoke test)\n"
+    fprintf(to, "usage: ferry_bench [--quick] [--markdown FILE] [--csv FILE] [--reps N]\n"
+                "  --quick          about 10x fewer iterations (smoke test), growth to 10^6\n"
                 "  --markdown FILE  also write the tables to FILE\n"
+                "  --csv FILE       write the table-growth curve to FILE (CSV)\n"
                 "  --reps N         repetitions per measurement, best kept (default 7, min 5)\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *md_path = NULL;
+    const char *md_path = NULL, *csv_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             opt_quick = true;
         } else if (strcmp(argv[i], "--markdown") == 0 && i + 1 < argc) {
             md_path = argv[++i];
+        } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
+            csv_path = argv[++i];
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             opt_reps = atoi(argv[++i]);
             if (opt_reps < 5)
@@ -697,7 +754,7 @@ int main(int argc, char **argv)
 
     /* ---- 1 thread ---------------------------------------------------- */
     progress("single thread");
-    double borrow1, fborrow1, box1, fbox1, clone1, fclone1;
+    double borrow1, fborrow1, box1, fbox1, clone1, fclone1, pbox1, pfbox1;
     {
         bench bb = {"borrow+unborrow", loop_borrow, {&w[0], NULL}, 1, 0};
         bench fb = {"floor CAS+fetch_sub", loop_floor_borrow, {&w[0], NULL}, 1, 0};
@@ -725,6 +782,16 @@ int main(int argc, char **argv)
         measure(p3, 2, r, NULL);
         clone1 = r[0];
         fclone1 = r[1];
+        w[2].t = t_pinned;
+        w[2].obj = &static_objs[1];
+        bench px = {"box+drop (!Send)", loop_box, {&w[2], NULL}, 1, 0};
+        bench pf = {"malloc+free", loop_floor_box, {&w[2], NULL}, 1, 0};
+        bench *p4[2] = {&px, &pf};
+        measure(p4, 2, r, NULL);
+        pbox1 = r[0];
+        pfbox1 = r[1];
+        w[2].t = NULL;
+        w[2].obj = NULL;
     }
     emit("## 1 thread\n\n");
     emit("| operation | ferry ns/op | floor | floor ns/op | ratio | target | result |\n");
@@ -746,6 +813,10 @@ int main(int argc, char **argv)
          verdict(clone1 / fclone1 <= 3.0,
                  "clone+drop: %.2fx the floor (%.1f vs %.1f ns), target <= 3x", clone1 / fclone1,
                  clone1, fclone1));
+    emit("Report only: box+drop of a !Send type (handles pinned to their thread, so the drop "
+         "ends the slot with a plain store, no CAS): %.1f ns, malloc(32)+free %.1f ns, "
+         "%.2fx.\n\n",
+         pbox1, pfbox1, pbox1 / pfbox1);
     fflush(stdout);
 
     /* ---- 2 threads, distinct handles ----------------------------------- */
@@ -885,35 +956,41 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    /* ---- Memory -------------------------------------------------------- */
-    progress("memory per live handle");
-    size_t n1 = opt_quick ? 100000 : 1000000, n2 = opt_quick ? 1000000 : 10000000;
-    mem_row rows[2];
+    /* ---- Memory and table growth --------------------------------------- */
+    progress("table growth and memory per live handle");
+    size_t n_max = opt_quick ? 1000000 : 10000000;
+    mem_row rows[MEM_POINTS];
     memset(rows, 0, sizeof rows);
-    const char *skip2 = NULL;
+    const char *skip = NULL;
     long avail = proc_kb_field("/proc/meminfo", "MemAvailable");
     /* The handle array is written before the baseline so it is not counted
      * (with a non-zero byte: GCC turns malloc + memset 0 into calloc, which
      * would leave the pages untouched until the handles are stored). */
-    ferry_handle *hs = malloc(n2 * sizeof *hs);
+    ferry_handle *hs = malloc(n_max * sizeof *hs);
     if (!hs) {
         fprintf(stderr, "ferry_bench: out of memory for the handle array\n");
         return 2;
     }
-    memset(hs, 0xA5, n2 * sizeof *hs);
+    memset(hs, 0xA5, n_max * sizeof *hs);
     (void)statm_resident_bytes();
     (void)proc_kb_field("/proc/self/status", "VmRSS");
     long base_statm = statm_resident_bytes();
     long base_vmrss = proc_kb_field("/proc/self/status", "VmRSS");
-    mem_fill(hs, 0, n1, base_statm, base_vmrss, &rows[0]);
-    size_t made = n1;
-    if (avail >= 0 && (double)avail < (double)n2 * 48 * 2)
-        skip2 = "not enough available memory";
-    else if (rows[0].create_ns * (double)(n2 - n1) > 20e9)
-        skip2 = "would take more than 20 s";
-    if (!skip2) {
-        mem_fill(hs, n1, n2, base_statm, base_vmrss, &rows[1]);
-        made = n2;
+    size_t made = 0;
+    int npoints = 0;
+    for (int i = 0; i < MEM_POINTS && mem_points[i] <= n_max; i++) {
+        size_t to = mem_points[i];
+        if (avail >= 0 && (double)avail < (double)to * 48 * 2) {
+            skip = "not enough available memory";
+            break;
+        }
+        if (i > 0 && rows[i - 1].create_ns * (double)(to - made) > 20e9) {
+            skip = "would take more than 20 s";
+            break;
+        }
+        mem_fill(hs, made, to, base_statm, base_vmrss, &rows[i]);
+        made = to;
+        npoints = i + 1;
     }
     size_t live_at_peak = ferry_live();
     double t0 = now_ns();
@@ -925,28 +1002,34 @@ int main(int argc, char **argv)
     double drop_ns = (now_ns() - t0) / (double)made;
     free(hs);
 
-    emit("## Memory per live handle\n\n");
-    emit("RSS growth (from /proc/self/statm resident pages, and VmRSS from /proc/self/status) "
-         "between no live handles and N live unique handles boxing static objects. "
+    emit("## Table growth and memory per live handle\n\n");
+    emit("One run grows the table from 0 to %zu live unique handles (boxing static objects) "
+         "and stops at each point: insert ns is the time per `ferry_box` of the handles added "
+         "since the previous point, while the table grows (fresh chunks mapped, fresh pages "
+         "touched); RSS growth is from /proc/self/statm resident pages (and VmRSS from "
+         "/proc/self/status) since no bench handle was live. Below about 10^4 handles the "
+         "slots reuse pages earlier benches touched, so the growth understates. "
          "%zu handles were live at the peak.\n\n",
-         live_at_peak);
-    emit("| live handles | RSS growth (statm) | bytes/handle (statm) | VmRSS growth | bytes/handle "
-         "(VmRSS) | box ns/handle (growing table) | target | result |\n");
-    emit("|---:|---:|---:|---:|---:|---:|---:|:---:|\n");
-    for (int i = 0; i < 2; i++) {
-        if (!rows[i].done) {
-            emit("| %zu | skipped: %s | | | | | <= 48 | |\n", i ? n2 : n1, skip2 ? skip2 : "?");
-            continue;
-        }
+         made, live_at_peak);
+    emit("| live handles | insert ns/handle (growing) | RSS growth (statm) | bytes/handle (statm) "
+         "| bytes/handle (VmRSS) | target | result |\n");
+    emit("|---:|---:|---:|---:|---:|---:|:---:|\n");
+    for (int i = 0; i < npoints; i++) {
         mem_row *m = &rows[i];
-        emit("| %zu | %.2f MiB | %.2f | %.2f MiB | %.2f | %.1f | <= 48 | %s |\n", m->handles,
-             (double)m->statm_growth / 1048576.0, m->per_handle_statm,
-             (double)m->vmrss_growth / 1048576.0, m->per_handle_vmrss, m->create_ns,
-             verdict(m->per_handle_statm <= 48.0,
-                     "memory: %.2f bytes per live handle at %zu handles, target <= 48",
-                     m->per_handle_statm, m->handles));
+        bool gated = m->handles >= 1000000; /* the target is about large tables */
+        emit("| %zu | %.1f | %.2f MiB | %.2f | %.2f | %s | %s |\n", m->handles, m->create_ns,
+             (double)m->statm_growth / 1048576.0, m->per_handle_statm, m->per_handle_vmrss,
+             gated ? "<= 48" : "",
+             gated ? verdict(m->per_handle_statm <= 48.0,
+                             "memory: %.2f bytes per live handle at %zu handles, target <= 48",
+                             m->per_handle_statm, m->handles)
+                   : "");
     }
+    if (skip)
+        emit("| %zu and above | skipped: %s | | | | <= 48 | |\n", mem_points[npoints], skip);
     emit("\nDropping all %zu handles: %.1f ns/handle.\n\n", made, drop_ns);
+    if (csv_path && !write_growth_csv(csv_path, rows, npoints))
+        return 2;
 
     /* ---- Summary ------------------------------------------------------- */
     report_finish();
