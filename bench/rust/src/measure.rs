@@ -182,12 +182,15 @@ pub struct Result {
 struct Sample {
     t0: f64,
     t1: f64,
-    cpu0: f64,
-    cpu1: f64,
+    /// Run-queue wait during the run, ns (0 where unknown).
+    waited: f64,
 }
 
-/// Repetitions where both threads ran less than this share of the time
-/// together are discarded (bench_core.c's rule).
+/// Two-thread repetitions where the threads ran together less than this
+/// share of the time are discarded (bench_core.c's rule). A thread counts
+/// as not running while it waits on a run queue (another task has its CPU)
+/// and before both have started; not while it sleeps on a lock, which is
+/// the lock's own cost.
 const MIN_OVERLAP: f64 = 0.9;
 
 /// Measures `runners` doing `op`, thread t following `orders[t]` (one
@@ -218,18 +221,18 @@ pub fn measure(
             while gate.load(Ordering::SeqCst) < round * threads {
                 std::hint::spin_loop();
             }
-            let cpu0 = os::thread_cpu_ns();
+            let w0 = os::thread_wait_ns();
             let t0 = os::now_ns();
             runners[i].run(op, order, &mut cursor[i], n);
             let t1 = os::now_ns();
-            let cpu1 = os::thread_cpu_ns();
-            *samples[t].lock().unwrap() = Sample { t0, t1, cpu0, cpu1 };
+            let waited = os::thread_wait_ns().zip(w0).map_or(0.0, |(b, a)| b - a);
+            *samples[t].lock().unwrap() = Sample { t0, t1, waited };
             barrier.wait();
             let all: Vec<Sample> = samples.iter().map(|s| *s.lock().unwrap()).collect();
             let wall = all.iter().map(|s| s.t1 - s.t0).fold(0.0, f64::max);
             let on = all
                 .iter()
-                .map(|s| (s.cpu1 - s.cpu0) / (s.t1 - s.t0).max(1.0))
+                .map(|s| 1.0 - s.waited / (s.t1 - s.t0).max(1.0))
                 .fold(f64::INFINITY, f64::min);
             let first = all.iter().map(|s| s.t0).fold(f64::INFINITY, f64::min);
             let last = all.iter().map(|s| s.t0).fold(0.0, f64::max);

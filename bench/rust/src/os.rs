@@ -1,9 +1,9 @@
 //! The two things std cannot do that the measurement needs, as bench_core.c
-//! does them: pin a thread to one CPU, and read a thread's own CPU time (to
-//! tell a repetition where a thread was descheduled). Linux, glibc.
+//! does them: pin a thread to one CPU, and tell a repetition where a thread
+//! was kept off its CPU by another task. Linux, glibc.
 //!
-//! These are the only `unsafe` blocks of the crate besides the raw-pointer
-//! baselines in `stores.rs`.
+//! Pinning is the only `unsafe` of the crate besides the raw-pointer
+//! baselines in `stores.rs`: std has no affinity call.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -11,18 +11,9 @@ use std::time::Instant;
 const MASK_WORDS: usize = 16; // 1024 CPUs
 type CpuMask = [u64; MASK_WORDS];
 
-#[repr(C)]
-struct Timespec {
-    tv_sec: i64,
-    tv_nsec: i64,
-}
-
-const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-
 extern "C" {
     fn sched_getaffinity(pid: i32, size: usize, mask: *mut CpuMask) -> i32;
     fn sched_setaffinity(pid: i32, size: usize, mask: *const CpuMask) -> i32;
-    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
 }
 
 /// The CPUs this process may run on, in order.
@@ -51,16 +42,13 @@ pub fn pin_to(cpu: usize) -> bool {
     unsafe { sched_setaffinity(0, std::mem::size_of::<CpuMask>(), &mask) == 0 }
 }
 
-/// The calling thread's CPU time, in nanoseconds.
-pub fn thread_cpu_ns() -> f64 {
-    let mut ts = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec (x86_64/aarch64 Linux
-    // layout: two 64-bit fields); the clock id is Linux's.
-    unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
+/// The calling thread's time waiting on a run queue (runnable, but another
+/// task had its CPU), in nanoseconds, from /proc/thread-self/schedstat;
+/// None where the kernel does not keep it. Sleeping in a futex (a lock's
+/// waiter) is not counted: that is part of what a lock costs.
+pub fn thread_wait_ns() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Wall-clock nanoseconds since the first call, the same clock for every

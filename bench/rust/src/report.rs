@@ -188,7 +188,7 @@ fn markdown(info: &RunInfo, rows: &[Row]) -> String {
     if info.cpus.len() >= 2 {
         let _ = writeln!(
             w,
-            "- threads pinned: thread 0 to CPU {}, thread 1 to CPU {}; two-thread repetitions where a thread was off its CPU more than 10% of the time are discarded (a figure marked * had no other repetition)",
+            "- threads pinned: thread 0 to CPU {}, thread 1 to CPU {}; two-thread repetitions where a thread waited on a run queue (another task had its CPU) or had not started more than 10% of the time are discarded (sleeping on a lock is not discarded: it is the lock's cost) (a figure marked * had no other repetition)",
             info.cpus[0], info.cpus[1]
         );
     } else {
