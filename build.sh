@@ -6,6 +6,8 @@
 #   ./build.sh asan       the suites built with ASan+UBSan (clang)
 #   ./build.sh tsan       the suites built with ThreadSanitizer (clang)
 #   ./build.sh valgrind   the suites under valgrind memcheck
+#   ./build.sh stress     8-thread stress, 10^7 operations, plain and under TSan
+#   ./build.sh coverage   gcc --coverage run of the C suites; lcov report of c/src
 #   ./build.sh bench      build in Release and run the benchmarks
 #   ./build.sh deps       only check (and install) the dependencies
 set -euo pipefail
@@ -25,6 +27,8 @@ packages_for() {
     case "$1" in
         asan | tsan) echo "$base clang libclang-rt-14-dev" ;;
         valgrind) echo "$base valgrind" ;;
+        stress) echo "$base clang libclang-rt-14-dev" ;;
+        coverage) echo "$base lcov" ;;
         # the Rust benchmark's peer crates (a directory source, no crates.io) and the plots
         bench) echo "$base librust-sharded-slab-dev librust-slotmap-dev librust-slab-dev gnuplot-nox" ;;
         *) echo "$base" ;;
@@ -113,6 +117,50 @@ case "$cmd" in
         export CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-20}
         run_ctest build-valgrind -LE big
         ;;
+    stress)
+        # tests/stress: FERRY_STRESS_OPS operations (default 10^7) by 8
+        # threads, first in a plain build, then under ThreadSanitizer (the
+        # tsan command's build directory and configuration).
+        ensure_packages stress
+        ops=${FERRY_STRESS_OPS:-10000000}
+        say "stress: plain build, $ops operations"
+        cmake -S "$root" -B build-stress -DFERRY_BUILD_RUST=OFF -DFERRY_BUILD_BENCH=OFF \
+            -DFERRY_BUILD_EXAMPLES=OFF -DFERRY_RUST_CRATE_TESTS=OFF >/dev/null
+        cmake --build build-stress -j "$jobs" --target ferry_stress
+        build-stress/tests/stress/ferry_stress "$ops"
+        say "stress: ThreadSanitizer build, $ops operations"
+        cmake -S "$root" -B build-tsan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+            -DFERRY_SANITIZE=thread -DFERRY_BUILD_BENCH=OFF -DFERRY_RUST_CRATE_TESTS=OFF \
+            -DFERRY_BUILD_RUST=OFF >/dev/null
+        cmake --build build-tsan -j "$jobs" --target ferry_stress
+        grep -q __tsan_init <(nm build-tsan/tests/stress/ferry_stress) ||
+            { echo "thread sanitizer missing from ferry_stress" >&2; exit 1; }
+        TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/stress/ferry_stress "$ops"
+        ;;
+    coverage)
+        # docs/coverage.md: the C suites (tests/c, the C plugin suites, the
+        # CLI, the stress program scaled down) in a gcc --coverage build;
+        # line and branch figures of c/src only. Reports, never fails on
+        # the figures (allocation-failure paths need the injection build).
+        ensure_packages coverage
+        dir=build-coverage
+        configure_and_build "$dir" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug -DFERRY_COVERAGE=ON \
+            -DFERRY_BUILD_RUST=OFF -DFERRY_BUILD_BENCH=OFF -DFERRY_BUILD_EXAMPLES=OFF -DFERRY_RUST_CRATE_TESTS=OFF
+        lcov_rc=(--rc lcov_branch_coverage=1 --quiet)
+        lcov "${lcov_rc[@]}" --zerocounters --directory "$dir"
+        say "coverage: running the C suites"
+        CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-4} FERRY_STRESS_OPS=${FERRY_STRESS_OPS:-200000} \
+            run_ctest "$dir" -L '^(c|plugin|cli|helpers|stress)$' -LE big || true
+        lcov "${lcov_rc[@]}" --capture --directory "$dir" --output-file "$dir/all.info"
+        lcov "${lcov_rc[@]}" --extract "$dir/all.info" "$root/c/src/*" --output-file "$dir/ferry.info"
+        genhtml "${lcov_rc[@]}" --branch-coverage --title "libferry (c/src)" --prefix "$root" \
+            --output-directory "$dir/html" "$dir/ferry.info"
+        say "coverage of c/src (target: 95% of lines, 90% of branches)"
+        lcov "${lcov_rc[@]}" --list "$dir/ferry.info" | tee "$dir/summary.txt"
+        lcov --rc lcov_branch_coverage=1 --summary "$dir/ferry.info" 2>&1 | tee -a "$dir/summary.txt"
+        say "uncovered lines and branches of c/src ($dir/uncovered.txt; HTML: $dir/html/index.html)"
+        tests/stress/uncovered.sh "$dir/ferry.info" | tee "$dir/uncovered.txt"
+        ;;
     bench)
         ensure_packages bench
         configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DFERRY_BUILD_TESTS=OFF
@@ -129,7 +177,7 @@ case "$cmd" in
         gnuplot -e "data='build-release/bench-data'; out='docs'" bench/plot/perf.gp
         ;;
     -h | --help | help)
-        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
         ;;
     *)
         echo "unknown command '$cmd'; try ./build.sh --help" >&2
