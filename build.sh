@@ -9,6 +9,7 @@
 #   ./build.sh stress     8-thread stress, 10^7 operations, plain and under TSan
 #   ./build.sh coverage   gcc --coverage run of the C suites; lcov report of c/src
 #   ./build.sh bench      build in Release and run the benchmarks
+#   ./build.sh fuzz [S]   run each libFuzzer target S seconds (default 120; clang)
 #   ./build.sh deps       only check (and install) the dependencies
 set -euo pipefail
 
@@ -25,7 +26,7 @@ say() { printf '\n== %s\n' "$*"; }
 packages_for() {
     local base="cmake make gcc g++ pkg-config check cbindgen libffi-dev"
     case "$1" in
-        asan | tsan) echo "$base clang libclang-rt-14-dev" ;;
+        asan | tsan | fuzz) echo "$base clang libclang-rt-14-dev" ;;
         valgrind) echo "$base valgrind" ;;
         stress) echo "$base clang libclang-rt-14-dev" ;;
         coverage) echo "$base lcov" ;;
@@ -176,8 +177,52 @@ case "$cmd" in
             --data build-release/bench-data
         gnuplot -e "data='build-release/bench-data'; out='docs'" bench/plot/perf.gp
         ;;
+    fuzz)
+        # tests/fuzz/README.md: each libFuzzer target runs SECONDS (default
+        # 120) on the seed corpus plus a scratch corpus in build-fuzz/; a
+        # crash fails the command and names the input it saved.
+        ensure_packages fuzz
+        secs=${2:-120}
+        targets="model sigparse desc plugin_file"
+        cmake -S "$root" -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+            -DFERRY_SANITIZE=address -DFERRY_FUZZ=ON -DFERRY_BUILD_RUST=OFF -DFERRY_BUILD_BENCH=OFF \
+            -DFERRY_BUILD_EXAMPLES=OFF -DFERRY_RUST_CRATE_TESTS=OFF >/dev/null
+        cmake --build build-fuzz -j "$jobs" --target $(for t in $targets; do echo "fuzz_$t fuzz_replay_$t"; done)
+        export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+        export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+        failed=""
+        for t in $targets; do
+            corpus=build-fuzz/fuzz-corpus/$t crashes=build-fuzz/fuzz-crashes/$t
+            mkdir -p "$corpus" "$crashes"
+            extra=()
+            case $t in
+                model) extra=(-dict=tests/fuzz/model.dict) ;;
+                sigparse) extra=(-dict=tests/fuzz/sigparse.dict) ;;
+                plugin_file)
+                    # mutation mode: the real plugin and a truncated copy as seeds
+                    so=build-fuzz/tests/fuzz/libfuzz_desc_plugin.so
+                    cp "$so" "$corpus/real.so"
+                    head -c 3000 "$so" >"$corpus/truncated.so"
+                    ;;
+            esac
+            say "fuzz_$t for ${secs}s"
+            log=build-fuzz/fuzz-$t.log
+            if ./build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" -print_final_stats=1 \
+                -artifact_prefix="$crashes/" "${extra[@]}" "$corpus" tests/fuzz/corpus/$t \
+                tests/fuzz/regressions/$t >"$log" 2>&1; then
+                grep -E '^Done [0-9]+ runs' "$log" || tail -n 5 "$log"
+                grep -E 'inputs crash the loader' "$log" | tail -n 1 || true
+            else
+                tail -n 40 "$log"
+                echo "fuzz_$t FAILED; crash input(s):" >&2
+                ls -1 "$crashes"/* >&2 || true
+                failed="$failed $t"
+            fi
+        done
+        [ -z "$failed" ] || { echo "fuzzers that found a crash:$failed (logs: build-fuzz/fuzz-*.log)" >&2; exit 1; }
+        ;;
     -h | --help | help)
-        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
         ;;
     *)
         echo "unknown command '$cmd'; try ./build.sh --help" >&2
