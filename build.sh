@@ -166,7 +166,7 @@ case "$cmd" in
         ensure_packages bench
         configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DFERRY_BUILD_TESTS=OFF
         say "benchmark (writes docs/performance-results.md, docs/performance-plugin-results.md)"
-        ./build-release/bench/ferry_bench --markdown docs/performance-results.md
+        ./build-release/bench/ferry_bench --markdown docs/performance-results.md --csv docs/perf-growth.csv
         ./build-release/bench/ferry_bench_plugin build-release/bench/libferry_bench_plugin.so \
             --markdown docs/performance-plugin-results.md
         say "Rust benchmark (writes docs/performance-rust-results.md and the plots docs/perf-*.png)"
@@ -175,7 +175,8 @@ case "$cmd" in
             cargo build --offline --release)
         ./build-release/bench-rust/release/ferry-bench --markdown docs/performance-rust-results.md \
             --data build-release/bench-data
-        gnuplot -e "data='build-release/bench-data'; out='docs'" bench/plot/perf.gp
+        gnuplot -e "data='build-release/bench-data'; out='docs'; growth='docs/perf-growth.csv'" \
+            bench/plot/perf.gp
         ;;
     fuzz)
         # tests/fuzz/README.md: each libFuzzer target runs SECONDS (default

@@ -5,7 +5,10 @@
 #
 # writes out/perf-threads.png (mixed workload: ns/op per thread against the
 # thread count, shared and distinct objects) and out/perf-live.png (ns/op
-# against the number of live objects, 1 thread). Debian's gnuplot-nox has
+# against the number of live objects, 1 thread). With growth='FILE' (the
+# CSV `ferry_bench --csv` writes) also out/perf-growth.png: the C table
+# growing to 10^7 live handles, time per insert and resident bytes per
+# handle. Debian's gnuplot-nox has
 # the cairo PNG terminal on some releases only: the plain one otherwise.
 
 if (!exists("data")) data = "."
@@ -60,3 +63,24 @@ do for [name in "mixed get create-drop"] {
     plot for [i=2:cols] f using 1:i
 }
 unset multiplot
+
+# --- table growth (C) ---------------------------------------------------------
+if (exists("growth")) {
+    set output out . "/perf-growth.png"
+    eval "set terminal " . term_line . " size 1200,520"
+    set datafile separator ","
+    set multiplot layout 1,2 title "libferry's table growing from 0 to 10^7 live handles (the C benchmark)"
+    set logscale x
+    set format x "10^{%L}"
+    set xlabel "live handles"
+    unset logscale y
+    set key off
+    set title "time per box while the table grows"
+    set ylabel "ns per insert"
+    plot growth using 1:2 skip 1 with linespoints
+    set title "resident memory per live handle"
+    set ylabel "bytes per handle (RSS)"
+    set yrange [0:64]
+    plot growth using 1:3 skip 1 with linespoints, 48 with lines dashtype 2
+    unset multiplot
+}
