@@ -7,6 +7,7 @@
  * shared borrows come here, and they hold a stripe's lock for a few
  * instructions, so striped mutexes over small arrays do.
  */
+#include "alloc.h"
 #include "internal.h"
 
 #include <pthread.h>
@@ -72,7 +73,7 @@ bool ferry__claim_add(ferry__claims *c, const void *obj, uint32_t thread)
     }
     if (c->n == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 8;
-        claim *items = realloc(c->items, cap * sizeof *items);
+        claim *items = ferry__realloc(c->items, cap * sizeof *items, "claim list");
         if (!items)
             return false;
         c->items = items;

@@ -10,6 +10,9 @@
 
 #include "ferry.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,6 +39,40 @@ FERRY_API uint32_t ferry__test_slots_issued(void);
  * built-in maximum (2^28). Slots already issued stay usable.
  */
 FERRY_API void ferry__test_set_slot_limit(uint32_t max_slots);
+
+/*
+ * Allocation-failure injection (tests/c/test_nomem.c, docs/design.md).
+ * Compiled in only with FERRY_FAULT_INJECTION (the test library
+ * ferry_faulty, or -DFERRY_FAULT_INJECTION=ON); in any other build these
+ * hooks do nothing, the counters stay 0 and ferry__test_fault_injection()
+ * is false.
+ *
+ * Every allocation libferry makes (malloc, calloc, realloc, strdup,
+ * realpath, mmap: c/src/alloc.h) is one attempt. ferry__test_fail_allocation(n)
+ * resets the counters, counts attempts from the call on, and fails exactly
+ * the nth one (one-shot: the attempts after it succeed again);
+ * ferry__test_fail_allocations_from(n) fails the nth and every one after it
+ * (persistent), until the next call of either. n = 0: never fail. Attempts
+ * of every thread are counted, in the order they happen.
+ */
+FERRY_API bool ferry__test_fault_injection(void);
+FERRY_API void ferry__test_fail_allocation(uint64_t n);
+FERRY_API void ferry__test_fail_allocations_from(uint64_t n);
+/* Allocation attempts since the last ferry__test_fail_* call. */
+FERRY_API uint64_t ferry__test_allocations(void);
+/* Attempts made to fail since then. */
+FERRY_API uint64_t ferry__test_allocation_failures(void);
+/* The site name (c/src/alloc.h) of the first attempt made to fail since
+ * then, or NULL. */
+FERRY_API const char *ferry__test_failed_allocation_site(void);
+
+/*
+ * Marks the next n never-used slots as issued without handing them out, so
+ * the next fresh slots come from further on (a test reaches a new chunk of
+ * the table without creating 2^16 handles). The skipped slots stay free
+ * forever; a handle can never name them (their generation is 0).
+ */
+FERRY_API void ferry__test_skip_fresh_slots(uint32_t n);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
  * nothing; a reader adds up every thread's rows plus the totals of threads
  * that have exited.
  */
+#include "alloc.h"
 #include "internal.h"
 
 #include <stdlib.h>
@@ -24,7 +25,7 @@ FERRY_COLD ferry__ledger_row *ferry__ledger_row_slow(ferry__thread *self, uint32
 {
     if (!self)
         return NULL;
-    ferry__ledger_row *page = calloc(FERRY__LEDGER_PAGE, sizeof *page);
+    ferry__ledger_row *page = ferry__calloc(FERRY__LEDGER_PAGE, sizeof *page, "ledger page");
     if (!page)
         return NULL;
     /* Only the owning thread stores its pages; release pairs with the
@@ -75,7 +76,8 @@ void ferry__ledger_retire_thread(ferry__thread *t)
         ferry__ledger_row *page = atomic_load_explicit(&t->pages[p], memory_order_relaxed);
         if (!page)
             continue;
-        if (!retired_pages[p] && !(retired_pages[p] = calloc(FERRY__LEDGER_PAGE, sizeof *page))) {
+        if (!retired_pages[p] && !(retired_pages[p] = ferry__calloc(
+                                       FERRY__LEDGER_PAGE, sizeof *page, "retired ledger page"))) {
             /* Keep the page rather than lose its counts. */
             retired_pages[p] = page;
             continue;

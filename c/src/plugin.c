@@ -16,6 +16,8 @@
 #define _GNU_SOURCE /* RTLD_NODELETE, RTLD_NOLOAD */
 #include "plugin_host.h"
 
+#include "alloc.h"
+
 #include "ops.h"
 
 #include <dlfcn.h>
@@ -232,8 +234,9 @@ ferry_status ferry_plugin_open(const char *path, ferry_plugin **out)
     ferry_status s = check_file(path);
     if (s != FERRY_OK)
         return s;
-    ferry_plugin *p = calloc(1, sizeof *p);
-    if (!p || !(p->path = strdup(path)) || !(p->realpath = realpath(path, NULL))) {
+    ferry_plugin *p = ferry__calloc(1, sizeof *p, "plugin record");
+    if (!p || !(p->path = ferry__strdup(path, "plugin path")) ||
+        !(p->realpath = ferry__realpath(path, "plugin realpath"))) {
         if (p)
             discard(p);
         return ferry__fail(FERRY_E_NOMEM, open_op, NULL, "cannot allocate plugin \"%s\"", path);
@@ -257,7 +260,7 @@ ferry_status ferry_plugin_open(const char *path, ferry_plugin **out)
         s = ferry__plugin_prepare_functions(open_op, p);
     }
     if (s == FERRY_OK) {
-        p->types = calloc(d->ntypes ? d->ntypes : 1, sizeof *p->types);
+        p->types = ferry__calloc(d->ntypes ? d->ntypes : 1, sizeof *p->types, "plugin types");
         s = p->types
                 ? ferry__types_register_plugin(open_op, d->types, d->ntypes, &p->gate, p->types)
                 : ferry__fail(FERRY_E_NOMEM, open_op, NULL, "cannot allocate plugin types");

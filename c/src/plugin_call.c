@@ -6,6 +6,8 @@
  */
 #include "plugin_host.h"
 
+#include "alloc.h"
+
 #include "ops.h"
 
 #include <pthread.h>
@@ -87,7 +89,8 @@ static bool copy_param(const ferry_param *from, ferry__param *to)
     to->type_name = NULL;
     to->op = NULL;
     atomic_init(&to->type, NULL);
-    return !from->type_name[0] || (to->type_name = strdup(from->type_name)) != NULL;
+    return !from->type_name[0] ||
+           (to->type_name = ferry__strdup(from->type_name, "plugin parameter type")) != NULL;
 }
 
 /* The op string of handle argument i (see ferry__param.op). */
@@ -96,7 +99,7 @@ static bool name_handle_arg(const ferry_plugin *p, const ferry_plugin_function *
 {
     const char *form = prm->kind == FERRY_VALUE_OWNED ? "own" : prm->exclusive ? "mut" : "ref";
     size_t len = strlen(p->name) + strlen(e->name) + strlen(prm->type_name) + 64;
-    prm->op = malloc(len);
+    prm->op = ferry__malloc(len, "plugin argument op");
     if (prm->op)
         snprintf(prm->op, len, "ferry_plugin_call: %s.%s argument %u (%s<%s>)", p->name, e->name,
                  i + 1, form, prm->type_name);
@@ -127,10 +130,10 @@ static ferry_status prepare(const char *op, const ferry_plugin *p, const ferry_p
     if (sig.result.kind != FERRY_VALUE_VOID)
         f->ffi_args[nffi++] = &ffi_type_pointer;
     size_t site_len = strlen(p->name) + strlen(e->name) + 64;
-    f->moved_site = malloc(site_len);
-    f->refused_site = malloc(site_len);
+    f->moved_site = ferry__malloc(site_len, "plugin moved site");
+    f->refused_site = ferry__malloc(site_len, "plugin refused site");
     if (ok && f->result.type_name) {
-        f->result.op = malloc(site_len + strlen(f->result.type_name));
+        f->result.op = ferry__malloc(site_len + strlen(f->result.type_name), "plugin result op");
         if (f->result.op)
             snprintf(f->result.op, site_len + strlen(f->result.type_name),
                      "ferry_plugin_call: %s.%s result (own<%s>)", p->name, e->name,
@@ -153,7 +156,8 @@ ferry_status ferry__plugin_prepare_functions(const char *op, ferry_plugin *p)
 {
     pthread_once(&handle_type_once, init_handle_type);
     const ferry_plugin_function *fns = p->desc->functions;
-    p->functions = calloc(p->nfunctions ? p->nfunctions : 1, sizeof *p->functions);
+    p->functions =
+        ferry__calloc(p->nfunctions ? p->nfunctions : 1, sizeof *p->functions, "plugin functions");
     if (!p->functions)
         return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate plugin functions");
     for (uint32_t i = 0; i < p->nfunctions; i++) {

@@ -10,6 +10,7 @@
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 
+#include "alloc.h"
 #include "internal.h"
 
 #include <pthread.h>
@@ -74,8 +75,8 @@ static ferry_status chunk_ensure(uint32_t index)
     /* Fresh anonymous pages are zero and committed only as slots are
      * touched; mmap (not calloc, whose header would spill onto one more
      * page) keeps the cost at 48 bytes per live handle. */
-    void *chunk =
-        mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *chunk = ferry__mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "table chunk");
     if (chunk == MAP_FAILED)
         return FERRY_E_NOMEM;
     ferry__slot *expected = NULL;
@@ -250,4 +251,14 @@ void ferry__test_set_slot_limit(uint32_t max_slots)
 {
     uint32_t limit = max_slots == 0 || max_slots > FERRY__MAX_SLOTS ? FERRY__MAX_SLOTS : max_slots;
     atomic_store_explicit(&fresh_limit, limit, memory_order_relaxed);
+}
+
+void ferry__test_skip_fresh_slots(uint32_t n)
+{
+    uint32_t limit = atomic_load_explicit(&fresh_limit, memory_order_relaxed);
+    uint32_t first = atomic_load_explicit(&fresh_next, memory_order_relaxed), next;
+    do {
+        next = first >= limit ? first : limit - first < n ? limit : first + n;
+    } while (!atomic_compare_exchange_weak_explicit(&fresh_next, &first, next, memory_order_relaxed,
+                                                    memory_order_relaxed));
 }

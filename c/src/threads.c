@@ -3,6 +3,7 @@
  * ledger rows, attached on a thread's first ferry call and folded back into
  * the process when the thread exits.
  */
+#include "alloc.h"
 #include "internal.h"
 
 #include <pthread.h>
@@ -52,7 +53,7 @@ FERRY_COLD ferry__thread *ferry__thread_attach(void)
             return NULL; /* 2^32 - 2 threads: ids would repeat, pinning would lie */
     } while (!atomic_compare_exchange_weak_explicit(&next_thread_id, &id, id + 1,
                                                     memory_order_relaxed, memory_order_relaxed));
-    ferry__thread *t = calloc(1, sizeof *t);
+    ferry__thread *t = ferry__calloc(1, sizeof *t, "thread state");
     if (!t)
         return NULL;
     t->id = id;

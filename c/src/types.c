@@ -2,6 +2,7 @@
  * types.c — the registry of types. Registration takes a lock (it is rare);
  * lookup by id, which every handle operation does, is a lock-free load.
  */
+#include "alloc.h"
 #include "internal.h"
 
 #include <pthread.h>
@@ -70,7 +71,7 @@ static ferry_status new_type_locked(const char *op, const ferry_type_desc *desc,
     if (atomic_load_explicit(&type_count, memory_order_relaxed) >= FERRY__MAX_TYPES)
         return ferry__fail(FERRY_E_LIMIT, op, NULL, "%u types are registered already",
                            FERRY__MAX_TYPES);
-    ferry_type *nt = calloc(1, sizeof *nt);
+    ferry_type *nt = ferry__calloc(1, sizeof *nt, "type");
     if (!nt)
         return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate type \"%s\"", desc->name);
     nt->desc = *desc;
@@ -128,7 +129,7 @@ ferry_status ferry_type_register(const ferry_type_desc *desc, const ferry_type *
 ferry_status ferry__types_register_plugin(const char *op, const ferry_type_desc *descs, uint32_t n,
                                           ferry__gate *gate, const ferry_type **out)
 {
-    ferry_type **made = calloc(n ? n : 1, sizeof *made);
+    ferry_type **made = ferry__calloc(n ? n : 1, sizeof *made, "plugin type list");
     if (!made)
         return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate the plugin's type list");
     ferry_status s = FERRY_OK;
