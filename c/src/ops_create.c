@@ -265,8 +265,9 @@ static FERRY_COLD ferry_status clone_null(ferry__thread *self, ferry_handle h, f
  * a slot in the thread's cache. The same steps as derive_pinned, in one
  * piece: pin the source with one CAS against the state the checks were made
  * on (which validates the optimistic loads of type_id and thread, as in
- * drop), take a slot, retain, publish, unpin. A lost CAS, or a retain that
- * returns NULL, goes to the full path (the latter after undoing).
+ * drop), take a slot, retain, publish, unpin. A lost CAS goes to the full
+ * path; a retain that returns NULL is answered here after undoing (the full
+ * path would call retain a second time).
  */
 static FERRY_INLINE ferry_status clone(ferry_handle h, ferry_handle *out, const char *site)
 {

@@ -25,15 +25,16 @@ static FERRY_COLD ferry_status drop_slow(ferry_handle h, ferry_side by, const ch
         return s;
     }
     unsigned kind = ferry__state_kind(lk.state);
-    /* The slot is already free: a release function that re-enters ferry,
-     * even to drop this very handle, sees a consistent table. */
+    /* The slot is already free and the drop counted (as on the fast path):
+     * a release function that re-enters ferry, even to drop this very
+     * handle, sees a table and a ledger that agree. */
+    ferry__ledger_count_change(self, lk.type->id,
+                               by == FERRY_BY_RUST ? FERRY__C_DROPPED_RUST : FERRY__C_DROPPED_C);
     if (kind == FERRY_KIND_WEAK || kind == FERRY__WEAK_LOCAL)
         lk.type->desc.release_weak(obj);
     else
         lk.type->desc.release(obj);
     ferry__gate_leave(gate);
-    ferry__ledger_count_change(self, lk.type->id,
-                               by == FERRY_BY_RUST ? FERRY__C_DROPPED_RUST : FERRY__C_DROPPED_C);
     return FERRY_OK;
 }
 

@@ -6,6 +6,7 @@
  */
 #include "support.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 /* A node that owns the handle of the next one: dropping the head drops the
@@ -134,11 +135,50 @@ START_TEST(reentry_release_makes_and_borrows_handles) {
 }
 END_TEST
 
+/* A release sees its own drop counted, whichever path the drop took: the
+ * creating thread's first drops take the fast path, another thread's first
+ * drop of the type the full one. */
+static size_t live_in_release;
+static void counting_release(void *obj)
+{
+    (void)obj;
+    live_in_release = ferry_live();
+}
+
+static ferry_handle handed_over;
+static void *drop_elsewhere(void *arg)
+{
+    (void)arg;
+    expect_ok(ferry_drop(handed_over));
+    return NULL;
+}
+
+START_TEST(reentry_release_sees_its_drop_counted_on_both_paths) {
+    const ferry_type *t;
+    expect_ok(ferry_type_register(&(ferry_type_desc){.name = "reentry.Counting",
+                                                     .flags = FERRY_SEND | FERRY_SYNC,
+                                                     .release = counting_release},
+                                  &t));
+    static int a, b;
+    size_t base = ferry_live();
+    ferry_handle ha;
+    expect_ok(ferry_box(t, &a, &ha));
+    expect_ok(ferry_box(t, &b, &handed_over));
+    expect_ok(ferry_drop(ha));
+    ck_assert_uint_eq(live_in_release, base + 1);
+    pthread_t other;
+    ck_assert_int_eq(pthread_create(&other, NULL, drop_elsewhere, NULL), 0);
+    ck_assert_int_eq(pthread_join(other, NULL), 0);
+    ck_assert_uint_eq(live_in_release, base);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("reentry");
     ADD_CASE(s, reentry_release_drops_a_chain, 60);
     ADD_CASE(s, reentry_release_drops_its_own_handle_again, 30);
     ADD_CASE(s, reentry_release_makes_and_borrows_handles, 30);
+    ADD_CASE(s, reentry_release_sees_its_drop_counted_on_both_paths, 30);
     return run_suite(s);
 }
