@@ -234,17 +234,20 @@ FERRY_API const ferry_type_desc *ferry_type_descriptor(const ferry_type *t);
  * `(ferry_box)(t, obj, &h)` or `&ferry_box` bypass the macro.
  */
 
-/* Unique (Box): the handle owns obj; drop calls t's release once. */
+/* Unique (Box): the handle owns obj; drop calls t's release once. On failure
+ * (FERRY_E_NOMEM included), the caller still owns obj. */
 FERRY_API ferry_status ferry_box(const ferry_type *t, void *obj, ferry_handle *out);
 FERRY_API ferry_status ferry_box_at(const ferry_type *t, void *obj, ferry_handle *out,
                                     const char *site);
 
-/* Shared (Arc): obj is one strong unit; clone needs t's retain. */
+/* Shared (Arc): obj is one strong unit; clone needs t's retain. On failure
+ * (FERRY_E_NOMEM included), the caller still owns obj. */
 FERRY_API ferry_status ferry_share(const ferry_type *t, void *obj, ferry_handle *out);
 FERRY_API ferry_status ferry_share_at(const ferry_type *t, void *obj, ferry_handle *out,
                                       const char *site);
 
-/* Local (Rc): like shared, but every use must come from the calling thread. */
+/* Local (Rc): like shared, but every use must come from the calling thread.
+ * On failure (FERRY_E_NOMEM included), the caller still owns obj. */
 FERRY_API ferry_status ferry_local(const ferry_type *t, void *obj, ferry_handle *out);
 FERRY_API ferry_status ferry_local_at(const ferry_type *t, void *obj, ferry_handle *out,
                                       const char *site);
