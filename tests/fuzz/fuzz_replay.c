@@ -94,7 +94,8 @@ int main(int argc, char **argv)
             n++;
         }
         closedir(d);
-        qsort(names, n, sizeof *names, by_name);
+        if (n > 1) /* an empty directory leaves names NULL, which qsort may not get */
+            qsort(names, n, sizeof *names, by_name);
         for (size_t k = 0; k < n; k++) {
             if (stat(names[k], &st) == 0 && S_ISREG(st.st_mode)) {
                 failed |= run_file(names[k]);
