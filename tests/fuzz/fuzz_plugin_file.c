@@ -70,6 +70,9 @@ static void child_trust(void)
             sink += d->types[i].name ? strlen(d->types[i].name) : 0;
     }
     (void)sink;
+    /* ferry_plugin_open unloads a refused (or unloadable) plugin, which runs
+     * the library's own destructors: so does a host that trusts it. */
+    dlclose(dl);
     _exit(0);
 }
 
