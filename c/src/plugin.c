@@ -374,12 +374,16 @@ const ferry_type *ferry_plugin_type_at(const ferry_plugin *p, size_t i)
     return p && i < p->ntypes ? p->types[i] : NULL;
 }
 
-const ferry_plugin_function *ferry_plugin_find(const ferry_plugin *p, const char *name)
+ferry__function *ferry__plugin_function(const ferry_plugin *p, const char *name)
 {
-    if (!p || !name)
-        return NULL;
     for (uint32_t i = 0; i < p->nfunctions; i++)
         if (strcmp(p->functions[i].entry->name, name) == 0)
-            return p->functions[i].entry;
+            return &p->functions[i];
     return NULL;
+}
+
+const ferry_plugin_function *ferry_plugin_find(const ferry_plugin *p, const char *name)
+{
+    const ferry__function *f = p && name ? ferry__plugin_function(p, name) : NULL;
+    return f ? f->entry : NULL;
 }

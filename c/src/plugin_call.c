@@ -463,14 +463,6 @@ static void move_all(call *c)
 
 /* ---- The call ------------------------------------------------------------ */
 
-static ferry__function *find_function(ferry_plugin *p, const char *name)
-{
-    for (uint32_t i = 0; i < p->nfunctions; i++)
-        if (strcmp(p->functions[i].entry->name, name) == 0)
-            return &p->functions[i];
-    return NULL;
-}
-
 /* Refuses a result after the call: records the message; the caller keeps
  * nothing of it. */
 static ferry_status bad_result(const call *c, const char *why)
@@ -568,7 +560,7 @@ ferry_status ferry_plugin_call(ferry_plugin *p, const char *name, const ferry_va
     call c;
     c.p = p;
     c.npinned = c.nowned = 0;
-    c.f = find_function(p, name);
+    c.f = ferry__plugin_function(p, name);
     c.self = ferry__self();
     if (!c.f)
         s = ferry__fail(FERRY_E_SIGNATURE, call_op, NULL, "plugin \"%s\" has no function %s",

@@ -69,6 +69,9 @@ void ferry__plugin_note_mapping(ferry_plugin *p);
 /* Points every slot's call site inside p's mapping at a fixed string. */
 void ferry__plugin_forget_sites(const ferry_plugin *p);
 
+/* p's prepared function named `name`, or NULL. */
+ferry__function *ferry__plugin_function(const ferry_plugin *p, const char *name);
+
 /* Enters p's gate for a call: waits while a close is deciding, fails with
  * FERRY_E_STALE once p is closed. */
 ferry_status ferry__plugin_enter(const char *op, ferry_plugin *p);
