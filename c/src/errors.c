@@ -2,13 +2,19 @@
  * errors.c — status names, the thread-local last-error message, and the
  * process-wide policy applied after every failure.
  */
+#include "alloc.h"
 #include "internal.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The message is one line. Kept small: libferry's thread-locals live in
+ * the static TLS block, which a library loaded with dlopen must fit into. */
 #define MESSAGE_SIZE 1024
+/* With FERRY_TRACE=1 the backtraces follow on lines of their own, in a
+ * larger buffer allocated once per thread (ferry__thread.trace_message). */
+#define TRACE_MESSAGE_SIZE 4096
 
 static _Thread_local char last_message[MESSAGE_SIZE];
 static _Atomic int policy = FERRY_POLICY_RETURN;
@@ -64,7 +70,8 @@ const char *ferry_kind_name(ferry_kind k)
 
 const char *ferry_last_error(void)
 {
-    return last_message;
+    const ferry__thread *self = ferry__self_tls;
+    return self && self->message_traced ? self->trace_message : last_message;
 }
 
 ferry_status ferry_report_error(ferry_status s, const char *op, const char *message)
@@ -91,25 +98,20 @@ void ferry__errors_init(void)
         atomic_store_explicit(&policy, FERRY_POLICY_RETURN, memory_order_relaxed);
 }
 
-/* Appends to buf at *len, never past the end, always NUL-terminated. */
-static void vappend(char *buf, size_t *len, const char *fmt, va_list ap)
+static void vappend(char *buf, size_t *len, size_t cap, const char *fmt, va_list ap)
 {
-    if (*len >= MESSAGE_SIZE - 1)
+    if (*len >= cap - 1)
         return;
-    int n = vsnprintf(buf + *len, MESSAGE_SIZE - *len, fmt, ap);
+    int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
     if (n > 0)
-        *len += (size_t)n < MESSAGE_SIZE - *len ? (size_t)n : MESSAGE_SIZE - 1 - *len;
+        *len += (size_t)n < cap - *len ? (size_t)n : cap - 1 - *len;
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-append(char *buf, size_t *len, const char *fmt, ...)
+void ferry__appendf(char *buf, size_t *len, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vappend(buf, len, fmt, ap);
+    vappend(buf, len, cap, fmt, ap);
     va_end(ap);
 }
 
@@ -120,12 +122,36 @@ __attribute__((format(printf, 4, 5)))
 static void
 detail(char *buf, size_t *len, bool *first, const char *fmt, ...)
 {
-    append(buf, len, "%s", *first ? "; " : ", ");
+    ferry__appendf(buf, len, MESSAGE_SIZE, "%s", *first ? "; " : ", ");
     *first = false;
     va_list ap;
     va_start(ap, fmt);
-    vappend(buf, len, fmt, ap);
+    vappend(buf, len, MESSAGE_SIZE, fmt, ap);
     va_end(ap);
+}
+
+/* The message followed by the subject's backtraces (FERRY_TRACE=1), in the
+ * thread's trace buffer, which ferry_last_error then returns; just the
+ * message when there are none or no memory for the buffer. */
+static const char *with_traces(const char *message, const ferry__subject *subj)
+{
+    ferry__thread *self = ferry__self_tls;
+    if (!self)
+        return message;
+    self->message_traced = false;
+    if (!subj || (subj->created_trace.n == 0 && subj->released_trace.n == 0))
+        return message;
+    if (!self->trace_message &&
+        !(self->trace_message = ferry__malloc(TRACE_MESSAGE_SIZE, "trace message")))
+        return message;
+    size_t len = 0;
+    ferry__appendf(self->trace_message, &len, TRACE_MESSAGE_SIZE, "%s", message);
+    ferry__trace_format(self->trace_message, &len, TRACE_MESSAGE_SIZE, "created",
+                        &subj->created_trace);
+    ferry__trace_format(self->trace_message, &len, TRACE_MESSAGE_SIZE, "released",
+                        &subj->released_trace);
+    self->message_traced = true;
+    return self->trace_message;
 }
 
 FERRY_COLD ferry_status ferry__fail(ferry_status s, const char *op, const ferry__subject *subj,
@@ -134,10 +160,10 @@ FERRY_COLD ferry_status ferry__fail(ferry_status s, const char *op, const ferry_
     ferry__init();
     char *buf = last_message;
     size_t len = 0;
-    append(buf, &len, "%s: %s: ", ferry_status_name(s), op);
+    ferry__appendf(buf, &len, MESSAGE_SIZE, "%s: %s: ", ferry_status_name(s), op);
     va_list ap;
     va_start(ap, fmt);
-    vappend(buf, &len, fmt, ap);
+    vappend(buf, &len, MESSAGE_SIZE, fmt, ap);
     va_end(ap);
     if (subj) {
         bool first = true;
@@ -155,15 +181,16 @@ FERRY_COLD ferry_status ferry__fail(ferry_status s, const char *op, const ferry_
         if (subj->released_at)
             detail(buf, &len, &first, "released at %s", subj->released_at);
     }
+    const char *report = with_traces(buf, subj);
 
     switch ((ferry_error_policy)atomic_load_explicit(&policy, memory_order_relaxed)) {
     case FERRY_POLICY_RETURN:
         break;
     case FERRY_POLICY_LOG:
-        fprintf(stderr, "ferry: %s\n", buf);
+        fprintf(stderr, "ferry: %s\n", report);
         break;
     case FERRY_POLICY_ABORT:
-        fprintf(stderr, "ferry: %s\nferry: aborting (FERRY_ON_ERROR=abort)\n", buf);
+        fprintf(stderr, "ferry: %s\nferry: aborting (FERRY_ON_ERROR=abort)\n", report);
         fflush(stderr);
         abort();
     }

@@ -19,7 +19,13 @@
 #define FERRY_TLS_FAST __attribute__((tls_model("initial-exec")))
 /* Internal globals: hidden, so the library reaches them without the GOT. */
 #define FERRY_HIDDEN __attribute__((visibility("hidden")))
+/* The coverage build (FERRY_COVERAGE) does not force inlining, so gcov
+ * counts each fast path's branches once, not once per inlined copy. */
+#ifdef FERRY_COVERAGE_BUILD
+#define FERRY_INLINE inline
+#else
 #define FERRY_INLINE inline __attribute__((always_inline))
+#endif
 #else
 #define FERRY_HIDDEN
 #define FERRY_INLINE inline
@@ -28,6 +34,8 @@
 #define FERRY_COLD
 #define FERRY_TLS_FAST
 #endif
+
+#include "trace.h"
 
 /* ---- Handle bits: tag (8) | generation (28) | index (28) ---------------- */
 
@@ -269,6 +277,10 @@ typedef struct ferry__thread {
     uint32_t cache[FERRY__CACHE_SLOTS]; /* free slot indices owned by this thread */
     struct ferry__thread *next;         /* registry list, under the registry lock */
     _Atomic(ferry__ledger_row *) pages[(FERRY__MAX_TYPES + 1) / FERRY__LEDGER_PAGE];
+    /* FERRY_TRACE=1: the last message with its backtraces (errors.c), and
+     * whether ferry_last_error returns it rather than the one-line one. */
+    char *trace_message;
+    bool message_traced;
 } ferry__thread;
 
 extern FERRY_HIDDEN FERRY_TLS_FAST _Thread_local ferry__thread *ferry__self_tls;
@@ -484,11 +496,20 @@ typedef struct ferry__subject {
     unsigned kind; /* internal kind; FERRY__FREE = unknown */
     const char *created_at;
     const char *released_at;
+    ferry__trace created_trace; /* FERRY_TRACE=1 only */
+    ferry__trace released_trace;
 } ferry__subject;
 
 /* Records a failure: formats the message, applies the policy, returns s. */
 ferry_status ferry__fail(ferry_status s, const char *op, const ferry__subject *subj,
                          const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Appends to buf at *len, never past cap, always NUL-terminated. */
+void ferry__appendf(char *buf, size_t *len, size_t cap, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 4, 5)))
 #endif

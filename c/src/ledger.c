@@ -209,10 +209,18 @@ static void report_one(const ferry__live *l, void *ctx)
 {
     leak_report *r = ctx;
     r->live++;
-    if (r->out)
-        fprintf(r->out, "ferry: live handle 0x%016llx: type %s, kind %s, created at %s\n",
-                (unsigned long long)l->h.bits, l->type ? l->type->name : "?",
-                ferry__kind_name(l->kind), l->created_at ? l->created_at : "(unknown site)");
+    if (!r->out)
+        return;
+    fprintf(r->out, "ferry: live handle 0x%016llx: type %s, kind %s, created at %s",
+            (unsigned long long)l->h.bits, l->type ? l->type->name : "?",
+            ferry__kind_name(l->kind), l->created_at ? l->created_at : "(unknown site)");
+    ferry__trace trace;
+    ferry__trace_read(ferry__handle_index(l->h), FERRY__TRACE_CREATED, &trace);
+    char text[1024];
+    size_t len = 0;
+    text[0] = '\0';
+    ferry__trace_format(text, &len, sizeof text, "created", &trace);
+    fprintf(r->out, "%s\n", text);
 }
 
 size_t ferry_report_leaks(FILE *out)

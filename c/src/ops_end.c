@@ -88,6 +88,8 @@ static FERRY_INLINE ferry_status drop(ferry_handle h, ferry_side by, const char 
                              (row = ferry__ledger_row_peek(self, type_id)) != NULL &&
                              (all = ferry__ledger_row_peek(self, FERRY__ALL_TYPES)) != NULL &&
                              end_state(slot, s, ferry__state_freed(gen, kind), owner, self))) {
+                if (ferry__tracing())
+                    ferry__trace_record(index, FERRY__TRACE_RELEASED);
                 atomic_store_explicit(&slot->released_at, site ? site : FERRY__NO_SITE,
                                       memory_order_release);
                 void *obj = slot->obj;

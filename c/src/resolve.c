@@ -25,6 +25,8 @@ static ferry_status fail_stale(const char *op, ferry_handle h, ferry__slot *slot
             break;
         sched_yield();
     }
+    ferry__trace_read(ferry__handle_index(h), FERRY__TRACE_CREATED, &subj.created_trace);
+    ferry__trace_read(ferry__handle_index(h), FERRY__TRACE_RELEASED, &subj.released_trace);
     if ((atomic_load_explicit(&slot->state, memory_order_acquire) & GEN_KIND_MASK) !=
         (s & GEN_KIND_MASK))
         return ferry__fail(FERRY_E_STALE, op, &(ferry__subject){.h = h},
@@ -40,6 +42,7 @@ void ferry__subject_of(const ferry__lookup *lk, ferry_handle h, ferry__subject *
         .kind = ferry__state_kind(lk->state),
         .created_at = atomic_load_explicit(&lk->slot->created_at, memory_order_acquire),
     };
+    ferry__trace_read(lk->index, FERRY__TRACE_CREATED, &subj->created_trace);
 }
 
 ferry_status ferry__fail_kind(const char *op, const ferry__lookup *lk, ferry_handle h,
@@ -192,6 +195,8 @@ ferry_status ferry__end(const char *op, ferry_handle h, const ferry_type *t, uns
         if (atomic_compare_exchange_strong_explicit(&lk->slot->state, &lk->state,
                                                     ferry__state_freed(gen, kind),
                                                     memory_order_acq_rel, memory_order_acquire)) {
+            if (ferry__tracing())
+                ferry__trace_record(lk->index, FERRY__TRACE_RELEASED);
             atomic_store_explicit(&lk->slot->released_at, site ? site : FERRY__NO_SITE,
                                   memory_order_release);
             *obj = lk->slot->obj;

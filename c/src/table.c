@@ -52,6 +52,7 @@ static void init_once_fn(void)
     ferry__table_tag = tag ? tag : 0x5A;
     ferry__errors_init();
     ferry__ledger_init();
+    ferry__trace_init();
 }
 
 void ferry__init(void)

@@ -35,6 +35,7 @@ static void thread_detach(void *arg)
     ferry__ledger_retire_thread(t);
     pthread_mutex_unlock(&registry_lock);
     ferry__self_tls = NULL;
+    free(t->trace_message);
     free(t);
 }
 
