@@ -98,6 +98,26 @@ FERRY_API const char *ferry_status_text(ferry_status s);
  * was created and where it was released. Successful calls leave it alone.
  * Never NULL; "" before the first failure. The string belongs to ferry and
  * stays valid until the next failing ferry call on this thread.
+ *
+ * The message is one line. With FERRY_TRACE=1 in the environment (read once
+ * at start-up) ferry also records a short backtrace when each handle is
+ * created and when it is released, and a message about a handle continues
+ * with them on lines of their own, as the reports printed under
+ * FERRY_ON_ERROR=log|abort and FERRY_LEAK_CHECK=1 do:
+ *
+ *   FERRY_E_STALE: ferry_drop: handle was already dropped, ...
+ *     created:
+ *       #0 make_image+0x2f (/usr/bin/viewer+0x11ef)
+ *       #1 main+0x52 (/usr/bin/viewer+0x1262)
+ *     released:
+ *       #0 close_image+0x16 (/usr/bin/viewer+0x1241)
+ *       ...
+ *
+ * Up to 8 frames each, innermost first; module+offset is what
+ * `addr2line -f -e module offset` resolves, and functions are named only
+ * when their symbols are exported (link the program with -rdynamic). Off,
+ * it costs nothing measurable (docs/performance.md); on, every create and
+ * release takes a backtrace (~1 microsecond) and each slot 128 more bytes.
  */
 FERRY_API const char *ferry_last_error(void);
 
@@ -425,6 +445,8 @@ FERRY_API size_t ferry_live(void);
  * quiescent process (at exit, at the end of a test).
  * With FERRY_LEAK_CHECK=1 in the environment, ferry writes this report to
  * stderr at exit and, if anything is live, ends the process with status 23.
+ * With FERRY_TRACE=1 each line is followed by the handle's creation
+ * backtrace (see ferry_last_error).
  */
 FERRY_API size_t ferry_report_leaks(FILE *out);
 
