@@ -139,19 +139,19 @@ case "$cmd" in
         TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/stress/ferry_stress "$ops"
         ;;
     coverage)
-        # docs/coverage.md: the C suites (tests/c, the C plugin suites, the
-        # CLI, the stress program scaled down) in a gcc --coverage build;
-        # line and branch figures of c/src only. Reports, never fails on
-        # the figures (allocation-failure paths need the injection build).
+        # docs/coverage.md: the suites (tests/c, the C and Rust plugin
+        # suites, the mixed C/Rust suites, the CLI, the fuzz corpus replays,
+        # the stress program scaled down) in a gcc --coverage build; line and
+        # branch figures of c/src only. Reports, never fails on the figures.
         ensure_packages coverage
         dir=build-coverage
         configure_and_build "$dir" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug -DFERRY_COVERAGE=ON \
-            -DFERRY_BUILD_RUST=OFF -DFERRY_BUILD_BENCH=OFF -DFERRY_BUILD_EXAMPLES=OFF -DFERRY_RUST_CRATE_TESTS=OFF
+            -DFERRY_BUILD_RUST=ON -DFERRY_BUILD_BENCH=OFF -DFERRY_BUILD_EXAMPLES=OFF -DFERRY_RUST_CRATE_TESTS=OFF
         lcov_rc=(--rc lcov_branch_coverage=1 --quiet)
         lcov "${lcov_rc[@]}" --zerocounters --directory "$dir"
         say "coverage: running the C suites"
         CK_FORK=no FERRY_TEST_SCALE=${FERRY_TEST_SCALE:-4} FERRY_STRESS_OPS=${FERRY_STRESS_OPS:-200000} \
-            run_ctest "$dir" -L '^(c|plugin|cli|helpers|stress)$' -LE big || true
+            run_ctest "$dir" -L '^(c|plugin|cli|helpers|stress|fuzz|mixed)$' -LE big || true
         lcov "${lcov_rc[@]}" --capture --directory "$dir" --output-file "$dir/all.info"
         lcov "${lcov_rc[@]}" --extract "$dir/all.info" "$root/c/src/*" --output-file "$dir/ferry.info"
         genhtml "${lcov_rc[@]}" --branch-coverage --title "libferry (c/src)" --prefix "$root" \

@@ -398,6 +398,248 @@ START_TEST(gaps_plugin_not_a_shared_object)
 }
 END_TEST
 
+/* Without FERRY_FAULT_INJECTION the hooks of ferry_testing.h do nothing:
+ * no allocation is counted or failed (alloc.c's stubs). */
+START_TEST(gaps_fault_hooks_inert)
+{
+    ck_assert(!ferry__test_fault_injection());
+    fx f;
+    fx_init(&f, "gaps_inert", SS, FX_ALL);
+    for (int persistent = 0; persistent < 2; persistent++) {
+        if (persistent)
+            ferry__test_fail_allocations_from(1);
+        else
+            ferry__test_fail_allocation(1);
+        ferry_handle h;
+        expect_ok(ferry_share(f.type, fx_new(&f, 1), &h));
+        ferry_handle c;
+        expect_ok(ferry_clone(h, &c));
+        expect_ok(ferry_drop(c));
+        expect_ok(ferry_drop(h));
+        ck_assert_uint_eq(ferry__test_allocations(), 0);
+        ck_assert_uint_eq(ferry__test_allocation_failures(), 0);
+        ck_assert_ptr_null(ferry__test_failed_allocation_site());
+    }
+    ferry__test_fail_allocation(0);
+    ck_assert_int_eq(fx_count(&f.destroyed), 2);
+}
+END_TEST
+
+/* A descriptor with release_weak alone is refused; a name registered again
+ * with a descriptor differing in any one function or size is a type error
+ * (types.c desc_problem, same_desc). */
+START_TEST(gaps_register_descriptor_checks)
+{
+    fx f;
+    fx_init(&f, "gaps_desc", SS, FX_ALL);
+    ferry_type_desc d = fx_desc(&f);
+    const ferry_type *t = NULL;
+    d.name = "gaps.WeakOnly";
+    d.downgrade = NULL;
+    d.upgrade = NULL;
+    expect_fail(ferry_type_register(&d, &t), FERRY_E_NULL, "ferry_type_register");
+    msg_assert_has("not all three");
+    ck_assert_ptr_null(ferry_type_find("gaps.WeakOnly"));
+
+    ferry_type_desc base = fx_desc(&f);
+    base.size = 16;
+    base.align = 8;
+    base.name = "gaps.Redescribed";
+    const ferry_type *first = NULL;
+    expect_ok(ferry_type_register(&base, &first));
+    for (int field = 0; field < 5; field++) {
+        ferry_type_desc other = base;
+        switch (field) {
+        case 0: other.downgrade = fx_retain; break;
+        case 1: other.upgrade = fx_retain; break;
+        case 2: other.release_weak = fx_release_alt; break;
+        case 3: other.size = 32; break;
+        default: other.align = 16; break;
+        }
+        t = NULL;
+        expect_fail(ferry_type_register(&other, &t), FERRY_E_TYPE, "ferry_type_register");
+        msg_assert_has("already registered with a different descriptor");
+        ck_assert_ptr_null(t);
+    }
+    /* the same descriptor again: the same type */
+    expect_ok(ferry_type_register(&base, &t));
+    ck_assert_ptr_eq(t, first);
+}
+END_TEST
+
+/* Only FERRY_LEAK_CHECK=1 turns the exit check on: "0" leaves a leaking
+ * program's status and stderr alone (ledger.c ferry__ledger_init). */
+START_TEST(gaps_leak_check_needs_1)
+{
+    const char *values[] = {"0", "yes", ""};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char *out = NULL, *err = NULL;
+        int status = run_helper("leak", "FERRY_LEAK_CHECK", values[i], &out, &err);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "FERRY_LEAK_CHECK=%s: status %#x, stderr:\n%s", values[i], status, err);
+        ck_assert_msg(strstr(err, "FERRY_LEAK_CHECK") == NULL && strstr(err, "helper.Leaky") == NULL,
+                      "FERRY_LEAK_CHECK=%s reported:\n%s", values[i], err);
+        free(out);
+        free(err);
+    }
+}
+END_TEST
+
+/* A policy value outside the enum (ferry_set_error_policy does not check
+ * it) acts as FERRY_POLICY_RETURN: the status comes back, with its message
+ * (errors.c's policy switch). */
+START_TEST(gaps_policy_out_of_range)
+{
+    ferry_error_policy old = ferry_set_error_policy((ferry_error_policy)7);
+    expect_fail(ferry_check(FERRY_NULL_HANDLE, NULL), FERRY_E_NULL, "ferry_check");
+    ck_assert_int_eq((int)ferry_set_error_policy(old), 7);
+}
+END_TEST
+
+/* Mutable borrow of a !Send unique handle on another thread: the fast path's
+ * owner test fails for an exclusive borrow (ops_borrow.c fast_owner_ok), and
+ * the slow path names the thread rule. */
+typedef struct mut_arg {
+    ferry_handle h;
+    const ferry_type *t;
+    ferry_status s;
+    char msg[256];
+} mut_arg;
+
+static void *borrow_mut_elsewhere(void *p)
+{
+    mut_arg *a = p;
+    void *o;
+    /* a first box and take attach this thread, so the borrow below is the
+     * fast path's */
+    int local = 0;
+    ferry_handle mine;
+    a->s = ferry_box(a->t, &local, &mine);
+    if (a->s == FERRY_OK)
+        a->s = ferry_take(mine, a->t, &o);
+    if (a->s == FERRY_OK) {
+        a->s = ferry_borrow_mut(a->h, a->t, &o);
+        snprintf(a->msg, sizeof a->msg, "%s", ferry_last_error());
+    }
+    return NULL;
+}
+
+START_TEST(gaps_borrow_mut_pinned_elsewhere)
+{
+    fx f;
+    fx_init(&f, "gaps_nosend", FERRY_SYNC, FX_PLAIN);
+    mut_arg a = {.t = f.type};
+    expect_ok(ferry_box(f.type, fx_new(&f, 1), &a.h));
+    run_on_thread(borrow_mut_elsewhere, &a);
+    ck_assert_msg(a.s == FERRY_E_THREAD, "got %s: %s", ferry_status_name(a.s), a.msg);
+    ck_assert_msg(strstr(a.msg, "!Send") != NULL, "message: %s", a.msg);
+    void *o;
+    expect_ok(ferry_borrow_mut(a.h, f.type, &o));
+    expect_ok(ferry_unborrow(a.h));
+    expect_ok(ferry_drop(a.h));
+    ck_assert_int_eq(fx_count(&f.released), 1);
+}
+END_TEST
+
+/* Type names with ':' and '-' parse; a byte above 'z' does not
+ * (signature.c word_char/type_char). */
+START_TEST(gaps_signature_type_chars)
+{
+    ferry_signature sig;
+    expect_ok(ferry_signature_parse("(ref<ns::Item-2>) -> u8", &sig));
+    ck_assert_uint_eq(sig.nargs, 1);
+    ck_assert_str_eq(sig.args[0].type_name, "ns::Item-2");
+    const char *bad[] = {"(ref<a|b>)", "(i64{)", "(own<~x>)"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_fail(ferry_signature_parse(bad[i], &sig), FERRY_E_SIGNATURE, "ferry_signature_parse");
+}
+END_TEST
+
+/* The table hooks of ferry_testing.h: a fresh batch cut at a chunk's end
+ * (table.c cache_refill_fresh), aging a dropped handle, a slot limit above
+ * the maximum, skipping past the limit. */
+#define GAPS_CHUNK_SLOTS (1u << 16) /* FERRY__CHUNK_SLOTS, c/src/internal.h */
+
+typedef struct chunk_arg {
+    uint32_t chunk_end;
+    bool saw_last, saw_next;
+    ferry_status s;
+    fx *f;
+} chunk_arg;
+
+static void *create_across_chunk(void *p)
+{
+    chunk_arg *a = p;
+    /* Use up any free slots this process has, until slots come fresh: at
+     * most every slot issued so far. */
+    uint32_t issued = ferry__test_slots_issued();
+    size_t N = (size_t)issued + 200, n = 0;
+    ferry_handle *hs = calloc(N, sizeof *hs);
+    if (!hs) {
+        a->s = FERRY_E_NOMEM;
+        return NULL;
+    }
+    a->s = FERRY_OK;
+    while (a->s == FERRY_OK && ferry__test_slots_issued() == issued && n < N) {
+        a->s = ferry_box(a->f->type, fx_new(a->f, (int)n), &hs[n]);
+        n++;
+    }
+    if (a->s == FERRY_OK && ferry__test_slots_issued() != issued) {
+        uint32_t at = ferry__test_slots_issued();
+        a->chunk_end = (at / GAPS_CHUNK_SLOTS + 1) * GAPS_CHUNK_SLOTS;
+        if (a->chunk_end - at < 4)
+            a->chunk_end += GAPS_CHUNK_SLOTS;
+        ferry__test_skip_fresh_slots(a->chunk_end - 3 - at);
+        if (ferry__test_slots_issued() != a->chunk_end - 3)
+            a->s = FERRY_E_LIMIT;
+        for (int i = 0; i < 100 && n < N && a->s == FERRY_OK; i++, n++) {
+            a->s = ferry_box(a->f->type, fx_new(a->f, (int)n), &hs[n]);
+            if (a->s == FERRY_OK) {
+                uint32_t index = ferry__test_slot_index(hs[n]);
+                a->saw_last |= index == a->chunk_end - 1;
+                a->saw_next |= index == a->chunk_end;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (hs[i].bits && ferry_drop(hs[i]) != FERRY_OK && a->s == FERRY_OK)
+            a->s = FERRY_E_INVALID;
+    free(hs);
+    return NULL;
+}
+
+START_TEST(gaps_table_hooks)
+{
+    fx f;
+    fx_init(&f, "gaps_chunk", SS, FX_PLAIN);
+    chunk_arg a = {.f = &f};
+    run_on_thread(create_across_chunk, &a);
+    ck_assert_msg(a.s == FERRY_OK, "%s: %s", ferry_status_name(a.s), ferry_last_error());
+    ck_assert_msg(a.saw_last && a.saw_next, "slots %u and %u not both used", a.chunk_end - 1,
+                  a.chunk_end);
+    ck_assert_int_eq(fx_count(&f.bad), 0);
+
+    /* aging a dropped handle: nothing to age */
+    ferry_handle h;
+    expect_ok(ferry_box(f.type, fx_new(&f, 1), &h));
+    expect_ok(ferry_drop(h));
+    ck_assert_uint_eq(ferry__test_age_slot(h).bits, 0);
+
+    /* a limit above the maximum is the maximum: slots still come */
+    ferry__test_set_slot_limit(UINT32_MAX);
+    uint32_t before = ferry__test_slots_issued();
+    ferry__test_skip_fresh_slots(5);
+    ck_assert_uint_eq(ferry__test_slots_issued(), before + 5);
+    /* skipping past the limit stops at it, and at the limit skips nothing */
+    ferry__test_set_slot_limit(before + 10);
+    ferry__test_skip_fresh_slots(100);
+    ck_assert_uint_eq(ferry__test_slots_issued(), before + 10);
+    ferry__test_skip_fresh_slots(1);
+    ck_assert_uint_eq(ferry__test_slots_issued(), before + 10);
+    ferry__test_set_slot_limit(0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coverage_gaps");
@@ -410,5 +652,12 @@ int main(void)
     ADD_CASE(s, gaps_messages, 60);
     ADD_CASE(s, gaps_abort_policy, 60);
     ADD_CASE(s, gaps_plugin_not_a_shared_object, 60);
+    ADD_CASE(s, gaps_fault_hooks_inert, 60);
+    ADD_CASE(s, gaps_register_descriptor_checks, 60);
+    ADD_CASE(s, gaps_leak_check_needs_1, 60);
+    ADD_CASE(s, gaps_policy_out_of_range, 60);
+    ADD_CASE(s, gaps_borrow_mut_pinned_elsewhere, 60);
+    ADD_CASE(s, gaps_signature_type_chars, 60);
+    ADD_CASE(s, gaps_table_hooks, 60);
     return run_suite(s);
 }
