@@ -185,6 +185,27 @@ static int contains_in_order(const char *msg, const char *const *parts, size_t n
     return 1;
 }
 
+/* With FERRY_TRACE=1 (helpers.check_fail.traced) the first live handle
+ * listed is followed by its creation backtrace, and only the first: the
+ * counts and the "... and N more" line are unchanged. Without it, no
+ * frame appears. */
+static int traced_as_expected(const expectation *e, const char *msg)
+{
+    const char *v = getenv("FERRY_TRACE");
+    int traced = v && strcmp(v, "1") == 0;
+    const char *first = strstr(msg, "  ferry: live handle ");
+    if (!first)
+        return 1; /* the status cases list no handles */
+    const char *frames = strstr(msg, "\n    created:\n      #0 ");
+    const char *second = strstr(first + 1, "  ferry: live handle ");
+    int ok = traced ? frames != NULL && (!second || frames < second) : frames == NULL;
+    if (traced && second && strstr(second, "    created:"))
+        ok = 0;
+    if (!ok)
+        printf("  frames %s in %s\n", traced ? "wrong or missing" : "present", e->name);
+    return ok;
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -238,6 +259,7 @@ int main(void)
             ok = 0;
         }
         ok &= contains_in_order(tr_msg(tr), e->parts, sizeof e->parts / sizeof e->parts[0]);
+        ok &= traced_as_expected(e, tr_msg(tr));
         printf("%s %s\n", ok ? "ok" : "WRONG", e->name);
         if (!ok) {
             printf("--- its message:\n%s\n---\n", tr_msg(tr));

@@ -200,18 +200,30 @@ FERRY_MAYBE_UNUSED static inline void ferry_ck_live_lines_(ferry_ck_buf_ *b, con
     }
     ferry_report_leaks(f);
     rewind(f);
-    /* report lines read "ferry: live handle 0x…: type NAME, kind KIND, …" */
+    /* report lines read "ferry: live handle 0x…: type NAME, kind KIND, …";
+     * with FERRY_TRACE=1 each is followed by its creation backtrace on
+     * indented lines, shown for the first handle listed only (Check's
+     * messages are cut at CK_MAX_MSG_SIZE) */
     snprintf(needle, sizeof needle, ": type %s, kind ", t ? ferry_type_name(t) : "");
+    int show_frames = 0;
     while (fgets(line, (int)sizeof line, f)) {
         /* a continuation of a line longer than the buffer was decided with its start */
         int starts_line = whole_line;
         whole_line = strchr(line, '\n') != NULL;
-        if (!starts_line || (t && !strstr(line, needle)))
+        if (!starts_line)
+            continue;
+        if (strncmp(line, "ferry: live handle ", 19) != 0) {
+            if (show_frames)
+                ferry_ck_append_(b, "  %s%s", line, whole_line ? "" : "...\n");
+            continue;
+        }
+        show_frames = 0;
+        if (t && !strstr(line, needle))
             continue;
         matched++;
         if (shown == FERRY_CHECK_MAX_LIVE_LINES)
             continue;
-        shown++;
+        show_frames = shown++ == 0;
         ferry_ck_append_(b, "  %s%s", line, whole_line ? "" : "...\n");
     }
     fclose(f);

@@ -215,7 +215,7 @@ impl fmt::Display for LedgerDiff {
             Scope::All => write!(f, "live handles now:")?,
             Scope::Type(_, name) => write!(f, "live handles of {name} now:")?,
         }
-        for line in &self.live_handles {
+        for line in self.live_handles.iter().flat_map(|entry| entry.lines()) {
             write!(f, "\n  {line}")?;
         }
         if self.more_live_handles > 0 {
@@ -270,15 +270,26 @@ fn live_handles(name: Option<&str>) -> (Vec<String>, usize) {
         }
         fclose(f);
     }
-    // report lines read "ferry: live handle 0x…: type NAME, kind KIND, …"
+    // report lines read "ferry: live handle 0x…: type NAME, kind KIND, …";
+    // with FERRY_TRACE=1 each is followed by its creation backtrace on
+    // indented lines, which stay with it
+    let mut entries: Vec<String> = Vec::new();
+    for line in String::from_utf8_lossy(&report).lines() {
+        match entries.last_mut() {
+            Some(entry) if !line.starts_with("ferry: live handle ") => {
+                entry.push('\n');
+                entry.push_str(line);
+            }
+            _ => entries.push(line.to_string()),
+        }
+    }
     let needle = name.map(|n| format!(": type {n}, kind "));
-    let matching: Vec<String> = String::from_utf8_lossy(&report)
-        .lines()
-        .filter(|line| match &needle {
-            Some(n) => line.contains(n.as_str()),
+    let matching: Vec<String> = entries
+        .into_iter()
+        .filter(|entry| match &needle {
+            Some(n) => entry.lines().next().is_some_and(|l| l.contains(n.as_str())),
             None => true,
         })
-        .map(str::to_string)
         .collect();
     let more = matching.len().saturating_sub(MAX_LIVE_LINES);
     let shown = matching.into_iter().take(MAX_LIVE_LINES).collect();

@@ -2,6 +2,7 @@
 //! backtraces of its creation and release. FERRY_TRACE is read when the
 //! process starts, so the test runs this binary again with it set.
 
+use ferry::testing::LedgerMark;
 use ferry::{Handle, Status};
 use std::process::Command;
 
@@ -21,10 +22,20 @@ fn child_reports_a_double_drop() {
     let err = h.drop_handle().unwrap_err();
     assert_eq!(err.status, Status::STALE);
     println!("<<{}>>", err.message);
+
+    let mark = LedgerMark::of::<Traced>();
+    let kept: Vec<_> = (0..2)
+        .map(|_| Handle::new(Box::new(Traced { _value: 2 })).unwrap())
+        .collect();
+    println!("[[{}]]", mark.diff());
+    for h in kept {
+        h.drop_handle().unwrap();
+    }
 }
 
-/// The message the child printed with FERRY_TRACE set to `trace`.
-fn child_message(trace: &str) -> String {
+/// What the child printed with FERRY_TRACE set to `trace`: the message
+/// and the ledger diff.
+fn child_output(trace: &str) -> (String, String) {
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["child_reports_a_double_drop", "--exact", "--nocapture"])
         .env("FERRY_TRACE", trace)
@@ -33,16 +44,19 @@ fn child_message(trace: &str) -> String {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "child failed: {stdout}");
-    let start = stdout.find("<<").expect("no message") + 2;
-    let end = stdout.rfind(">>").expect("no message end");
-    stdout[start..end].to_owned()
+    let between = |open: &str, close: &str| {
+        let start = stdout.find(open).expect(&stdout) + open.len();
+        let end = stdout.rfind(close).expect(&stdout);
+        stdout[start..end].to_owned()
+    };
+    (between("<<", ">>"), between("[[", "]]"))
 }
 
 #[test]
 fn trace_adds_creation_and_release_frames() {
     let exe = std::env::current_exe().unwrap();
     let exe_name = exe.file_name().unwrap().to_string_lossy().into_owned();
-    let traced = child_message("1");
+    let (traced, _) = child_output("1");
     let (first, frames) = traced.split_once('\n').expect("no trace lines");
     assert!(first.starts_with("FERRY_E_STALE: "), "{traced}");
     assert!(
@@ -57,12 +71,30 @@ fn trace_adds_creation_and_release_frames() {
     assert!(frames[..released].contains(&exe_name), "{traced}");
     assert!(frames[released..].contains(&exe_name), "{traced}");
 
-    let plain = child_message("0");
+    let (plain, _) = child_output("0");
     assert!(!plain.contains('\n'), "{plain}");
     assert_eq!(
         plain,
         first.replace(&handle_bits(first), &handle_bits(&plain))
     );
+}
+
+#[test]
+fn trace_keeps_each_live_handles_frames_with_it_in_a_ledger_diff() {
+    let (_, traced) = child_output("1");
+    let (_, plain) = child_output("0");
+    for diff in [&traced, &plain] {
+        assert!(diff.contains("live handles of test.Traced now:"), "{diff}");
+        assert_eq!(diff.matches("\n  ferry: live handle ").count(), 2, "{diff}");
+        assert!(!diff.contains("... and"), "{diff}");
+    }
+    // each handle's line is followed by its own frames
+    assert_eq!(
+        traced.matches("\n    created:\n      #0 ").count(),
+        2,
+        "{traced}"
+    );
+    assert!(!plain.contains("created:"), "{plain}");
 }
 
 /// The "handle 0x…" part, which differs between processes.
