@@ -283,6 +283,49 @@ START_TEST(trace_without_memory_for_records_still_succeeds)
 }
 END_TEST
 
+/* Without memory for the thread's message buffer, a failure still reports
+ * its status and one-line message; the frames come back with the memory. */
+typedef struct buffer_probe {
+    ferry_handle h;
+    ferry_status first, second;
+    const char *failed_site;
+    bool first_framed, second_framed;
+    char first_line[512];
+} buffer_probe;
+
+static void *misuse_without_a_buffer(void *arg)
+{
+    buffer_probe *p = arg;
+    ck_assert_int_eq(ferry_check(p->h, things.type), FERRY_OK); /* attaches the thread */
+    ferry__test_fail_allocation(1);
+    p->first = ferry_revoke(p->h);
+    p->failed_site = ferry__test_failed_allocation_site();
+    ferry__test_fail_allocation(0);
+    p->first_framed = strchr(ferry_last_error(), '\n') != NULL;
+    snprintf(p->first_line, sizeof p->first_line, "%s", ferry_last_error());
+    p->second = ferry_revoke(p->h);
+    p->second_framed = strstr(ferry_last_error(), "\n  created:") != NULL;
+    return NULL;
+}
+
+START_TEST(trace_without_memory_for_the_message_keeps_the_line)
+{
+    setup();
+    if (!ferry__test_fault_injection() || !tracing())
+        return;
+    buffer_probe p = {.h = trace_make_thing()};
+    run_on_thread(misuse_without_a_buffer, &p);
+    ck_assert_str_eq(p.failed_site ? p.failed_site : "(none)", "trace message");
+    ck_assert_int_eq(p.first, FERRY_E_KIND);
+    ck_assert(!p.first_framed);
+    ck_assert_msg(strncmp(p.first_line, "FERRY_E_KIND: ferry_revoke: ", 28) == 0, "%s",
+                  p.first_line);
+    ck_assert_int_eq(p.second, FERRY_E_KIND);
+    ck_assert(p.second_framed);
+    ck_assert_int_eq(ferry_drop(p.h), FERRY_OK);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("trace");
@@ -293,5 +336,6 @@ int main(void)
     ADD_CASE(s, trace_leak_report_shows_creation, 30);
     ADD_CASE(s, trace_abort_report_has_the_frames, 30);
     ADD_CASE(s, trace_without_memory_for_records_still_succeeds, 60);
+    ADD_CASE(s, trace_without_memory_for_the_message_keeps_the_line, 30);
     return run_suite(s);
 }
