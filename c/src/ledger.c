@@ -23,8 +23,6 @@ static _Atomic uint64_t peak_seen[FERRY__MAX_TYPES + 1];
 
 FERRY_COLD ferry__ledger_row *ferry__ledger_row_slow(ferry__thread *self, uint32_t type_id)
 {
-    if (!self)
-        return NULL;
     ferry__ledger_row *page = ferry__calloc(FERRY__LEDGER_PAGE, sizeof *page, "ledger page");
     if (!page)
         return NULL;

@@ -197,8 +197,8 @@ FERRY_COLD void ferry__slot_free_slow(ferry__thread *self, uint32_t index, uint3
         atomic_fetch_add_explicit(&retired_slots, 1, memory_order_relaxed);
         return;
     }
-    if (self->ncache == FERRY__CACHE_SLOTS)
-        cache_spill(self, FERRY__CACHE_BATCH);
+    /* Otherwise ferry__slot_free came here because the cache is full. */
+    cache_spill(self, FERRY__CACHE_BATCH);
     ferry__cache_push(self, index);
 }
 
