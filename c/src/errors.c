@@ -76,7 +76,11 @@ const char *ferry_last_error(void)
 
 ferry_status ferry_report_error(ferry_status s, const char *op, const char *message)
 {
-    return ferry__fail(s, op ? op : "(unknown operation)", NULL, "%s", message ? message : "");
+    /* A copy: message may be ferry_last_error() itself, which the new
+     * message overwrites while it is formatted. */
+    char copy[MESSAGE_SIZE];
+    snprintf(copy, sizeof copy, "%s", message ? message : "");
+    return ferry__fail(s, op ? op : "(unknown operation)", NULL, "%s", copy);
 }
 
 ferry_error_policy ferry_set_error_policy(ferry_error_policy p)

@@ -26,7 +26,13 @@ static ferry_status fail_stale(const char *op, ferry_handle h, ferry__slot *slot
         sched_yield();
     }
     ferry__trace_read(ferry__handle_index(h), FERRY__TRACE_CREATED, &subj.created_trace);
-    ferry__trace_read(ferry__handle_index(h), FERRY__TRACE_RELEASED, &subj.released_trace);
+    /* The release frames are stored before released_at: without the site
+     * they may still be an earlier handle's. */
+    if (subj.released_at)
+        ferry__trace_read(ferry__handle_index(h), FERRY__TRACE_RELEASED, &subj.released_trace);
+    /* Orders the relaxed frame loads before the re-check (trace.c's release
+     * fence is the other half): frames of a reuse show up as a new state. */
+    atomic_thread_fence(memory_order_acquire);
     if ((atomic_load_explicit(&slot->state, memory_order_acquire) & GEN_KIND_MASK) !=
         (s & GEN_KIND_MASK))
         return ferry__fail(FERRY_E_STALE, op, &(ferry__subject){.h = h},

@@ -32,9 +32,10 @@ typedef struct record {
 
 static _Atomic(record *) chunks[FERRY__CHUNK_COUNT];
 
-/* The executable segment of libferry when it is a shared library: frames
- * inside it are ferry's own and are skipped. Empty when libferry is linked
- * into the program statically (the program's own frames share that range). */
+/* The executable segment of libferry when it is its own shared library:
+ * frames inside it are ferry's own and are skipped. Empty when libferry is
+ * linked statically into a program or another library, whose own frames
+ * share that segment. */
 static uintptr_t self_begin, self_end;
 
 /* libferry's frames above the first caller's: at most a few (a plugin
@@ -60,6 +61,16 @@ static record *record_at(uint32_t index, bool make)
     return chunk ? &chunk[index & (FERRY__CHUNK_SLOTS - 1)] : NULL;
 }
 
+/* Whether a loaded object is libferry's own shared library (libferry.so.*,
+ * or the tests' libferry_faulty.so): a program or another library that
+ * linked the static libferry in holds the user's code in the same segment. */
+static bool is_libferry(const char *path)
+{
+    const char *base = path ? strrchr(path, '/') : NULL;
+    base = base ? base + 1 : path;
+    return base && strncmp(base, "libferry", 8) == 0;
+}
+
 static int find_self(struct dl_phdr_info *info, size_t size, void *ctx)
 {
     (void)size;
@@ -69,8 +80,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *ctx)
         uintptr_t begin = info->dlpi_addr + ph->p_vaddr;
         if (ph->p_type != PT_LOAD || here < begin || here >= begin + ph->p_memsz)
             continue;
-        /* The first object listed is the program itself. */
-        if (info->dlpi_name && info->dlpi_name[0] != '\0') {
+        if (is_libferry(info->dlpi_name)) {
             self_begin = begin;
             self_end = begin + ph->p_memsz;
         }
@@ -99,6 +109,11 @@ static bool in_self(void *pc)
 
 FERRY_COLD void ferry__trace_record(uint32_t index, int event)
 {
+    /* Orders what the caller stored before (publish's new generation, an
+     * end's CAS) before the relaxed frame stores, so a reader whose frame
+     * loads see these frames sees that state too after its acquire fence
+     * (resolve.c, fail_stale). */
+    atomic_thread_fence(memory_order_release);
     void *raw[FERRY__TRACE_DEPTH + SKIP_ROOM];
     int n = backtrace(raw, (int)(sizeof raw / sizeof raw[0]));
     record *r = record_at(index, true);

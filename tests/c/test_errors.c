@@ -354,6 +354,19 @@ START_TEST(errors_report_error_sets_message_and_applies_policy) {
 }
 END_TEST
 
+/* Wrapping the last message in a new one: the message passed in is the
+ * buffer the new message is written to. */
+START_TEST(errors_report_error_of_the_last_message_itself) {
+    ck_assert_int_eq(ferry_drop(FERRY_NULL_HANDLE), FERRY_E_NULL);
+    char before[1024];
+    snprintf(before, sizeof before, "%s", ferry_last_error());
+    ck_assert_int_eq(ferry_report_error(FERRY_E_PANIC, "wrap", ferry_last_error()), FERRY_E_PANIC);
+    char want[1100];
+    snprintf(want, sizeof want, "FERRY_E_PANIC: wrap: %s", before);
+    ck_assert_str_eq(ferry_last_error(), want);
+}
+END_TEST
+
 START_TEST(errors_stale_story_survives_later_creates) {
     fx f;
     fx_init(&f, "e_quarantine", SS, FX_PLAIN);
@@ -468,5 +481,6 @@ int main(void) {
     ADD_CASE(s, errors_report_error_sets_message_and_applies_policy, 30);
     ADD_CASE(s, errors_at_variants_report_plain_name_and_given_site, 30);
     ADD_CASE(s, errors_message_details_per_status, 30);
+    ADD_CASE(s, errors_report_error_of_the_last_message_itself, 30);
     return run_suite(s);
 }
