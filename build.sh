@@ -199,12 +199,6 @@ case "$cmd" in
             case $t in
                 model) extra=(-dict=tests/fuzz/model.dict) ;;
                 sigparse) extra=(-dict=tests/fuzz/sigparse.dict) ;;
-                # Each successful open keeps its plugin record after close
-                # (docs/design.md: never freed, so racing threads and stale
-                # messages never read freed memory): millions of open/close
-                # cycles grow by about 2 KB each, past libFuzzer's default
-                # 2 GB. Bounding that growth is open work (issue 7 notes).
-                desc) extra=(-rss_limit_mb=8192) ;;
                 plugin_file)
                     # mutation mode: the real plugin and a truncated copy as seeds
                     so=build-fuzz/tests/fuzz/libfuzz_desc_plugin.so

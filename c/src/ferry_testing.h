@@ -74,6 +74,16 @@ FERRY_API const char *ferry__test_failed_allocation_site(void);
  */
 FERRY_API void ferry__test_skip_fresh_slots(uint32_t n);
 
+/*
+ * Plugin records made since the process started: one per plugin file ever
+ * opened, since a reopen refills the file's record (plugin_host.h). And
+ * the strings kept for good for plugins (call sites, names): one per
+ * distinct string. Neither grows when the same plugin is opened and
+ * closed again.
+ */
+FERRY_API size_t ferry__test_plugin_records(void);
+FERRY_API size_t ferry__test_plugin_kept_strings(void);
+
 #ifdef __cplusplus
 }
 #endif

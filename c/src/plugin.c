@@ -18,6 +18,7 @@
 
 #include "alloc.h"
 
+#include "ferry_testing.h"
 #include "ops.h"
 
 #include <dlfcn.h>
@@ -32,8 +33,8 @@
 #include <unistd.h>
 
 static pthread_mutex_t plugins_lock = PTHREAD_MUTEX_INITIALIZER;
-static ferry_plugin *plugins;        /* open records, newest first */
-static ferry_plugin *closed_plugins; /* closed ones: kept, never freed */
+static ferry_plugin *plugins; /* every record, open or empty, newest first */
+static size_t records;        /* records made (ferry__test_plugin_records) */
 
 uintptr_t ferry_table_id(void)
 {
@@ -75,21 +76,79 @@ ferry_status ferry__gate_enter_slow(const char *op, const ferry_type *t, bool cr
             if (!creating)
                 return FERRY_OK;
             return ferry__fail(FERRY_E_TYPE, op, &(ferry__subject){.type = t},
-                               "the type was unregistered when plugin \"%s\" closed", g->plugin);
+                               "the type was unregistered when plugin \"%s\" closed",
+                               ferry__gate_name(g));
         }
     }
 }
 
-ferry_status ferry__plugin_enter(const char *op, ferry_plugin *p)
+ferry_status ferry__plugin_enter(const char *op, const ferry_plugin *p)
 {
+    /* The gate counts who is inside; records are ferry's own, never const
+     * objects, so the inspection functions' const pointer may enter too. */
+    ferry__gate *g = (ferry__gate *)&p->gate;
     for (;;) {
-        uint32_t phase = gate_try(&p->gate);
+        uint32_t phase = gate_try(g);
         if (phase == FERRY__GATE_OPEN)
             return FERRY_OK;
         if (phase == FERRY__GATE_CLOSED)
-            return ferry__fail(FERRY_E_STALE, op, NULL, "plugin \"%s\" is closed", p->name);
+            return ferry__fail(FERRY_E_STALE, op, NULL, "plugin \"%s\" is closed",
+                               ferry__gate_name(g));
         sched_yield();
     }
+}
+
+/* ---- Kept strings -------------------------------------------------------- */
+
+/* Open addressing with linear probing; a power-of-two capacity at most
+ * half full. Guarded by plugins_lock; the strings themselves are immutable
+ * and published to lock-free readers by the release stores that point at
+ * them (slot sites, gate names). */
+static const char **kept;
+static size_t kept_cap, kept_count;
+
+static size_t kept_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    return (size_t)h;
+}
+
+/* The bucket of s: where it is, or the empty one where it would go. */
+static size_t kept_bucket(const char **set, size_t cap, const char *s)
+{
+    size_t i = kept_hash(s) & (cap - 1);
+    while (set[i] && strcmp(set[i], s) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+const char *ferry__plugin_keep(const char *s, const char *site)
+{
+    if (kept_cap) {
+        const char *found = kept[kept_bucket(kept, kept_cap, s)];
+        if (found)
+            return found;
+    }
+    if (2 * (kept_count + 1) > kept_cap) {
+        size_t cap = kept_cap ? 2 * kept_cap : 64;
+        const char **grown = ferry__calloc(cap, sizeof *grown, "plugin string set");
+        if (!grown)
+            return NULL;
+        for (size_t i = 0; i < kept_cap; i++)
+            if (kept[i])
+                grown[kept_bucket(grown, cap, kept[i])] = kept[i];
+        free(kept);
+        kept = grown;
+        kept_cap = cap;
+    }
+    char *copy = ferry__strdup(s, site);
+    if (copy) {
+        kept[kept_bucket(kept, kept_cap, s)] = copy;
+        kept_count++;
+    }
+    return copy;
 }
 
 /* ---- Open ---------------------------------------------------------------- */
@@ -168,7 +227,7 @@ static ferry_status check_descriptor(const char *path, const ferry_plugin_desc *
     return FERRY_OK;
 }
 
-static ferry_plugin *find_open_locked(const char *realpath)
+static ferry_plugin *find_record_locked(const char *realpath)
 {
     for (ferry_plugin *p = plugins; p; p = p->next)
         if (strcmp(p->realpath, realpath) == 0)
@@ -176,19 +235,16 @@ static ferry_plugin *find_open_locked(const char *realpath)
     return NULL;
 }
 
-/* Moves a record that just closed from the open list to the closed one. */
-static void retire_record_locked(ferry_plugin *p)
+static bool is_open_locked(const ferry_plugin *p)
 {
-    ferry_plugin **link = &plugins;
-    while (*link != p)
-        link = &(*link)->next;
-    *link = p->next;
-    p->next = closed_plugins;
-    closed_plugins = p;
+    return atomic_load_explicit(&p->gate.phase, memory_order_relaxed) != FERRY__GATE_CLOSED;
 }
 
-/* Frees what open allocated for a record that never opened. */
-static void discard(ferry_plugin *p)
+/* Frees what an open put in p, leaving the empty record a close leaves.
+ * The gate and the name stay (threads that find it closed read them), and
+ * so does the path, a kept string: ferry_plugin_path's answer stays
+ * readable however a close races with its caller. */
+static void empty(ferry_plugin *p)
 {
     for (uint32_t i = 0; i < p->nfunctions && p->functions; i++) {
         for (uint32_t a = 0; a < p->functions[i].nargs; a++) {
@@ -197,14 +253,15 @@ static void discard(ferry_plugin *p)
         }
         free(p->functions[i].result.type_name);
         free(p->functions[i].result.op);
-        free(p->functions[i].moved_site);
-        free(p->functions[i].refused_site);
     }
     free(p->functions);
     free(p->types);
-    free(p->path);
-    free(p->realpath);
-    free(p);
+    p->functions = NULL;
+    p->types = NULL;
+    p->nfunctions = p->ntypes = 0;
+    p->dl = NULL;
+    p->desc = NULL;
+    p->map_begin = p->map_end = 0;
 }
 
 /* Loads and checks; on success p->dl and p->desc are set. */
@@ -234,31 +291,43 @@ ferry_status ferry_plugin_open(const char *path, ferry_plugin **out)
     ferry_status s = check_file(path);
     if (s != FERRY_OK)
         return s;
-    ferry_plugin *p = ferry__calloc(1, sizeof *p, "plugin record");
-    if (!p || !(p->path = ferry__strdup(path, "plugin path")) ||
-        !(p->realpath = ferry__realpath(path, "plugin realpath"))) {
-        if (p)
-            discard(p);
+    char *real = ferry__realpath(path, "plugin realpath");
+    if (!real)
         return ferry__fail(FERRY_E_NOMEM, open_op, NULL, "cannot allocate plugin \"%s\"", path);
-    }
 
     pthread_mutex_lock(&plugins_lock);
-    ferry_plugin *already = find_open_locked(p->realpath);
-    if (already) {
+    /* The file's record if it was opened before (open now, or emptied by
+     * a close), else a new one, listed only if this open succeeds. */
+    ferry_plugin *p = find_record_locked(real);
+    bool made = !p;
+    if (made) {
+        p = ferry__calloc(1, sizeof *p, "plugin record");
+        if (p) {
+            p->realpath = real;
+            real = NULL;
+            atomic_init(&p->gate.phase, FERRY__GATE_CLOSED);
+        }
+    }
+    if (!p) {
+        s = ferry__fail(FERRY_E_NOMEM, open_op, NULL, "cannot allocate plugin \"%s\"", path);
+    } else if (is_open_locked(p)) {
         s = ferry__fail(FERRY_E_BUSY, open_op, NULL,
-                        "plugin \"%s\" is open already (as \"%s\"); close it first", path,
-                        already->path);
+                        "plugin \"%s\" is open already (as \"%s\"); close it first", path, p->path);
+    } else if (!(p->path = ferry__plugin_keep(path, "plugin path"))) {
+        s = ferry__fail(FERRY_E_NOMEM, open_op, NULL, "cannot allocate plugin \"%s\"", path);
     } else {
         s = load(p);
     }
-    const ferry_plugin_desc *d = p->desc;
+    free(real);
+    const ferry_plugin_desc *d = p && s == FERRY_OK ? p->desc : NULL;
+    const char *name = NULL;
     if (s == FERRY_OK) {
-        strcpy(p->name, d->name);
-        p->gate.plugin = p->name;
         p->ntypes = d->ntypes;
         p->nfunctions = d->nfunctions;
         s = ferry__plugin_prepare_functions(open_op, p);
     }
+    if (s == FERRY_OK && !(name = ferry__plugin_keep(d->name, "plugin name")))
+        s = ferry__fail(FERRY_E_NOMEM, open_op, NULL, "cannot allocate plugin \"%s\"", path);
     if (s == FERRY_OK) {
         p->types = ferry__calloc(d->ntypes ? d->ntypes : 1, sizeof *p->types, "plugin types");
         s = p->types
@@ -274,14 +343,25 @@ ferry_status ferry_plugin_open(const char *path, ferry_plugin **out)
         ferry__plugin_note_mapping(p);
     }
     if (s == FERRY_OK) {
-        atomic_store_explicit(&p->open, true, memory_order_release);
-        p->next = plugins;
-        plugins = p;
+        __atomic_store_n(&p->gate.plugin, name, __ATOMIC_RELEASE);
+        if (made) {
+            p->next = plugins;
+            plugins = p;
+            records++;
+        }
+        /* Opens the gate, publishing everything written above to the
+         * threads that enter it (ferry__plugin_enter). */
+        atomic_store_explicit(&p->gate.phase, FERRY__GATE_OPEN, memory_order_seq_cst);
         *out = p;
-    } else {
+    } else if (p && (made || !is_open_locked(p))) {
+        /* A refused open leaves the record as it found it: empty (or none). */
         if (p->dl)
             dlclose(p->dl);
-        discard(p);
+        empty(p);
+        if (made) {
+            free(p->realpath);
+            free(p);
+        }
     }
     pthread_mutex_unlock(&plugins_lock);
     return s;
@@ -321,8 +401,9 @@ ferry_status ferry_plugin_close(ferry_plugin *p)
         return ferry__fail(FERRY_E_NULL, close_op, NULL, "null plugin `p`");
     ferry_status s = FERRY_OK;
     pthread_mutex_lock(&plugins_lock);
-    if (!atomic_load_explicit(&p->open, memory_order_relaxed)) {
-        s = ferry__fail(FERRY_E_STALE, close_op, NULL, "plugin \"%s\" is closed already", p->name);
+    if (!is_open_locked(p)) {
+        s = ferry__fail(FERRY_E_STALE, close_op, NULL, "plugin \"%s\" is closed already",
+                        ferry__plugin_name(p));
         goto out;
     }
     atomic_store_explicit(&p->gate.phase, FERRY__GATE_CLOSING, memory_order_seq_cst);
@@ -342,16 +423,18 @@ ferry_status ferry_plugin_close(ferry_plugin *p)
             snprintf(why + n, sizeof why - (size_t)n,
                      "%s%zu live handle%s whose release code it holds: %s%s", n ? "; " : "", live,
                      live == 1 ? "" : "s", busy.text, live > BUSY_LISTED ? "; ..." : "");
-        s = ferry__fail(FERRY_E_BUSY, close_op, NULL, "plugin \"%s\" is busy: %s", p->name, why);
+        s = ferry__fail(FERRY_E_BUSY, close_op, NULL, "plugin \"%s\" is busy: %s",
+                        ferry__plugin_name(p), why);
         goto out;
     }
     ferry__types_retire(p->types, p->ntypes);
     atomic_store_explicit(&p->gate.phase, FERRY__GATE_CLOSED, memory_order_seq_cst);
-    atomic_store_explicit(&p->open, false, memory_order_release);
-    retire_record_locked(p);
     if (p->map_end)
         ferry__plugin_forget_sites(p);
     dlclose(p->dl);
+    /* Nobody is inside the gate and nobody can enter it: what the open
+     * made can go; the record stays for the next open of the file. */
+    empty(p);
 out:
     pthread_mutex_unlock(&plugins_lock);
     return s;
@@ -359,19 +442,35 @@ out:
 
 /* ---- Inspection ---------------------------------------------------------- */
 
+/* Each reads the record inside its gate, so neither a close nor a reopen
+ * can change what it reads; a closed plugin gives NULL (FERRY_E_STALE
+ * recorded). */
+
 const ferry_plugin_desc *ferry_plugin_descriptor_of(const ferry_plugin *p)
 {
-    return p ? p->desc : NULL;
+    if (!p || ferry__plugin_enter("ferry_plugin_descriptor_of", p) != FERRY_OK)
+        return NULL;
+    const ferry_plugin_desc *d = p->desc;
+    ferry__gate_leave((ferry__gate *)&p->gate);
+    return d;
 }
 
 const char *ferry_plugin_path(const ferry_plugin *p)
 {
-    return p ? p->path : NULL;
+    if (!p || ferry__plugin_enter("ferry_plugin_path", p) != FERRY_OK)
+        return NULL;
+    const char *path = p->path;
+    ferry__gate_leave((ferry__gate *)&p->gate);
+    return path;
 }
 
 const ferry_type *ferry_plugin_type_at(const ferry_plugin *p, size_t i)
 {
-    return p && i < p->ntypes ? p->types[i] : NULL;
+    if (!p || ferry__plugin_enter("ferry_plugin_type_at", p) != FERRY_OK)
+        return NULL;
+    const ferry_type *t = i < p->ntypes ? p->types[i] : NULL;
+    ferry__gate_leave((ferry__gate *)&p->gate);
+    return t;
 }
 
 ferry__function *ferry__plugin_function(const ferry_plugin *p, const char *name)
@@ -384,6 +483,27 @@ ferry__function *ferry__plugin_function(const ferry_plugin *p, const char *name)
 
 const ferry_plugin_function *ferry_plugin_find(const ferry_plugin *p, const char *name)
 {
-    const ferry__function *f = p && name ? ferry__plugin_function(p, name) : NULL;
+    if (!p || !name || ferry__plugin_enter("ferry_plugin_find", p) != FERRY_OK)
+        return NULL;
+    const ferry__function *f = ferry__plugin_function(p, name);
+    ferry__gate_leave((ferry__gate *)&p->gate);
     return f ? f->entry : NULL;
+}
+
+/* ---- Test hooks (ferry_testing.h) ---------------------------------------- */
+
+size_t ferry__test_plugin_records(void)
+{
+    pthread_mutex_lock(&plugins_lock);
+    size_t n = records;
+    pthread_mutex_unlock(&plugins_lock);
+    return n;
+}
+
+size_t ferry__test_plugin_kept_strings(void)
+{
+    pthread_mutex_lock(&plugins_lock);
+    size_t n = kept_count;
+    pthread_mutex_unlock(&plugins_lock);
+    return n;
 }

@@ -98,10 +98,11 @@ static bool name_handle_arg(const ferry_plugin *p, const ferry_plugin_function *
                             ferry__param *prm)
 {
     const char *form = prm->kind == FERRY_VALUE_OWNED ? "own" : prm->exclusive ? "mut" : "ref";
-    size_t len = strlen(p->name) + strlen(e->name) + strlen(prm->type_name) + 64;
+    const char *name = p->desc->name;
+    size_t len = strlen(name) + strlen(e->name) + strlen(prm->type_name) + 64;
     prm->op = ferry__malloc(len, "plugin argument op");
     if (prm->op)
-        snprintf(prm->op, len, "ferry_plugin_call: %s.%s argument %u (%s<%s>)", p->name, e->name,
+        snprintf(prm->op, len, "ferry_plugin_call: %s.%s argument %u (%s<%s>)", name, e->name,
                  i + 1, form, prm->type_name);
     return prm->op != NULL;
 }
@@ -129,22 +130,24 @@ static ferry_status prepare(const char *op, const ferry_plugin *p, const ferry_p
     unsigned nffi = sig.nargs;
     if (sig.result.kind != FERRY_VALUE_VOID)
         f->ffi_args[nffi++] = &ffi_type_pointer;
-    size_t site_len = strlen(p->name) + strlen(e->name) + 64;
-    f->moved_site = ferry__malloc(site_len, "plugin moved site");
-    f->refused_site = ferry__malloc(site_len, "plugin refused site");
+    /* Names are checked (at most 255 bytes each) before functions are
+     * prepared, so the sites fit. Kept strings: a reopen finds the same. */
+    const char *name = p->desc->name;
+    char site[2 * FERRY_PLUGIN_MAX_NAME + 64];
+    snprintf(site, sizeof site, "ferry_plugin_call (moved into %s.%s)", name, e->name);
+    f->moved_site = ferry__plugin_keep(site, "plugin moved site");
+    snprintf(site, sizeof site, "ferry_plugin_call (refused result of %s.%s)", name, e->name);
+    f->refused_site = ferry__plugin_keep(site, "plugin refused site");
     if (ok && f->result.type_name) {
-        f->result.op = ferry__malloc(site_len + strlen(f->result.type_name), "plugin result op");
+        size_t len = strlen(name) + strlen(e->name) + strlen(f->result.type_name) + 64;
+        f->result.op = ferry__malloc(len, "plugin result op");
         if (f->result.op)
-            snprintf(f->result.op, site_len + strlen(f->result.type_name),
-                     "ferry_plugin_call: %s.%s result (own<%s>)", p->name, e->name,
+            snprintf(f->result.op, len, "ferry_plugin_call: %s.%s result (own<%s>)", name, e->name,
                      f->result.type_name);
         ok = f->result.op != NULL;
     }
     if (!ok || !f->moved_site || !f->refused_site)
         return ferry__fail(FERRY_E_NOMEM, op, NULL, "cannot allocate function %s", e->name);
-    snprintf(f->moved_site, site_len, "ferry_plugin_call (moved into %s.%s)", p->name, e->name);
-    snprintf(f->refused_site, site_len, "ferry_plugin_call (refused result of %s.%s)", p->name,
-             e->name);
     if (ffi_prep_cif(&f->cif, FFI_DEFAULT_ABI, nffi, &ffi_type_sint32, f->ffi_args) != FFI_OK)
         return ferry__fail(FERRY_E_SIGNATURE, op, NULL,
                            "plugin \"%s\" function %s: libffi cannot prepare the call", p->path,
@@ -253,7 +256,7 @@ typedef struct call {
 
 static ferry_status fail_arg(const call *c, uint32_t i, ferry_status s, const char *why)
 {
-    return ferry__fail(s, call_op, NULL, "%s.%s argument %u (%s): %s", c->p->name,
+    return ferry__fail(s, call_op, NULL, "%s.%s argument %u (%s): %s", ferry__plugin_name(c->p),
                        c->f->entry->name, i + 1, c->f->entry->signature, why);
 }
 
@@ -300,8 +303,8 @@ static ferry_status check_args(call *c, const ferry_value *args, size_t nargs)
         char why[64];
         snprintf(why, sizeof why, "%zu argument%s given, %u expected", nargs, nargs == 1 ? "" : "s",
                  f->nargs);
-        return ferry__fail(FERRY_E_SIGNATURE, call_op, NULL, "%s.%s%s: %s", c->p->name,
-                           f->entry->name, f->entry->signature, why);
+        return ferry__fail(FERRY_E_SIGNATURE, call_op, NULL, "%s.%s%s: %s",
+                           ferry__plugin_name(c->p), f->entry->name, f->entry->signature, why);
     }
     for (uint32_t i = 0; i < nargs; i++) {
         const ferry_value *v = &args[i];
@@ -467,8 +470,8 @@ static void move_all(call *c)
  * nothing of it. */
 static ferry_status bad_result(const call *c, const char *why)
 {
-    return ferry__fail(FERRY_E_SIGNATURE, call_op, NULL, "%s.%s%s returned %s", c->p->name,
-                       c->f->entry->name, c->f->entry->signature, why);
+    return ferry__fail(FERRY_E_SIGNATURE, call_op, NULL, "%s.%s%s returned %s",
+                       ferry__plugin_name(c->p), c->f->entry->name, c->f->entry->signature, why);
 }
 
 /*
@@ -564,12 +567,12 @@ ferry_status ferry_plugin_call(ferry_plugin *p, const char *name, const ferry_va
     c.self = ferry__self();
     if (!c.f)
         s = ferry__fail(FERRY_E_SIGNATURE, call_op, NULL, "plugin \"%s\" has no function %s",
-                        p->name, name);
+                        ferry__plugin_name(p), name);
     else if (!c.self)
         s = ferry__fail(FERRY_E_NOMEM, call_op, NULL, "cannot allocate this thread's state");
     else if (c.f->result.kind != FERRY_VALUE_VOID && !ret)
         s = ferry__fail(FERRY_E_NULL, call_op, NULL, "null `ret` for %s.%s, which returns %s",
-                        p->name, name, ferry_value_kind_name(c.f->result.kind));
+                        ferry__plugin_name(p), name, ferry_value_kind_name(c.f->result.kind));
     if (s == FERRY_OK)
         s = check_args(&c, args, nargs);
     if (s == FERRY_OK)

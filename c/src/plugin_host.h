@@ -30,38 +30,77 @@ typedef struct ferry__function {
     ferry__param result; /* kind VOID: none */
     ffi_cif cif;
     ffi_type *ffi_args[FERRY_PLUGIN_MAX_ARGS + 1]; /* + the out-pointer */
-    /* "released at" of a handle moved into this function: kept for the
-     * life of the process, since slots point at it. */
-    char *moved_site;
-    char *refused_site; /* "released at" of a refused result, dropped */
+    /* "released at" of a handle moved into this function, and of a refused
+     * result that was dropped: slots point at them after the plugin closes,
+     * so they are kept strings (ferry__plugin_keep). */
+    const char *moved_site;
+    const char *refused_site;
 } ferry__function;
 
 /*
- * A plugin record. Records are never freed (a closed one stays in the list
- * and a reopen makes a new one), so a thread racing a close, or a stale
- * slot message, never reads freed memory; a record costs a few hundred
- * bytes per function.
+ * A plugin record: one per plugin file (realpath), made by its first
+ * successful open and never freed. A close empties it (functions, types)
+ * and a reopen of the same file fills the same record again, so a
+ * process that opens and closes a plugin in a loop allocates its record
+ * once, and the memory ferry keeps for plugins is bounded by the files
+ * opened and the distinct strings kept, never by the number of opens.
+ *
+ * Never freeing the shell is what lets a `ferry_plugin *` outlive its
+ * close: a call through it, or a thread racing the close, finds the gate
+ * closed and fails with FERRY_E_STALE instead of reading freed memory. The
+ * price, documented in ferry/plugin.h, is that such a pointer refers to the
+ * plugin again once the same file is reopened (as a reused file descriptor
+ * does); ferry_plugin_open returns the same pointer then.
+ *
+ * Who reads what: the fields below `gate` are written by open and close
+ * under plugins_lock while the gate is closed, and read either under that
+ * lock or inside the gate (ferry__plugin_enter), which a close cannot pass
+ * and a reopen opens only after writing them (a seq_cst store that the
+ * entering load reads). What a thread that found the gate closed reads —
+ * the gate and the name — is never freed; the name is a kept string that a
+ * reopen may replace, hence ferry__gate_name.
  */
 struct ferry_plugin {
     struct ferry_plugin *next;
-    char *path;     /* as given to open */
-    char *realpath; /* identity: one open record per file */
+    char *realpath; /* identity: one record per file */
+    /* phase CLOSED while the record is empty; plugin: the kept name */
+    ferry__gate gate;
+    const char *path; /* as given to the last open: a kept string */
     void *dl;
     /* Where an unloadable plugin is mapped: call sites recorded in slots
      * that point into it are rewritten before it is unmapped. */
     uintptr_t map_begin, map_end;
     const ferry_plugin_desc *desc;
-    _Atomic bool open;
-    ferry__gate gate;
-    char name[FERRY_PLUGIN_MAX_NAME + 1];
     uint32_t ntypes;
     const ferry_type **types;
     uint32_t nfunctions;
     ferry__function *functions;
 };
 
-/* Parses and prepares every function of desc into p->functions. Fails with
- * FERRY_E_SIGNATURE (or FERRY_E_NOMEM), recording op's message. */
+/* The name of a gate's plugin. internal.h declares gate->plugin a plain
+ * pointer; a reopen may point it at another kept name while a thread that
+ * found the gate closed reads it for its message, so both sides use atomic
+ * accesses (the builtins: the field is not _Atomic). */
+static inline const char *ferry__gate_name(const ferry__gate *g)
+{
+    return __atomic_load_n(&g->plugin, __ATOMIC_ACQUIRE);
+}
+static inline const char *ferry__plugin_name(const ferry_plugin *p)
+{
+    return ferry__gate_name(&p->gate);
+}
+
+/* The one kept copy of s: a process-wide set of strings keyed by content,
+ * never freed, for strings that must outlive a close (slots point at the
+ * call sites; messages about a closed plugin name it; a caller may still
+ * read the path ferry_plugin_path gave it). Made on first use
+ * with alloc.h's `site`; NULL when that allocation fails. Call with the
+ * plugins lock held, as open does. */
+const char *ferry__plugin_keep(const char *s, const char *site);
+
+/* Parses and prepares every function of p->desc into p->functions. Fails
+ * with FERRY_E_SIGNATURE (or FERRY_E_NOMEM), recording op's message; what
+ * it allocated is left in p for the caller to free. */
 ferry_status ferry__plugin_prepare_functions(const char *op, ferry_plugin *p);
 
 /* Records where an unloadable plugin is mapped (map_begin, map_end). */
@@ -69,11 +108,11 @@ void ferry__plugin_note_mapping(ferry_plugin *p);
 /* Points every slot's call site inside p's mapping at a fixed string. */
 void ferry__plugin_forget_sites(const ferry_plugin *p);
 
-/* p's prepared function named `name`, or NULL. */
+/* p's prepared function named `name`, or NULL. Inside p's gate. */
 ferry__function *ferry__plugin_function(const ferry_plugin *p, const char *name);
 
-/* Enters p's gate for a call: waits while a close is deciding, fails with
- * FERRY_E_STALE once p is closed. */
-ferry_status ferry__plugin_enter(const char *op, ferry_plugin *p);
+/* Enters p's gate for a call or an inspection: waits while a close is
+ * deciding, fails with FERRY_E_STALE while p is closed. */
+ferry_status ferry__plugin_enter(const char *op, const ferry_plugin *p);
 
 #endif /* FERRY_PLUGIN_HOST_H */

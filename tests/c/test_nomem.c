@@ -10,7 +10,8 @@
  * clone/downgrade/upgrade/borrow/take/revoke, shared borrows of a
  * Send + !Sync object (the claim list), a second thread (its state, its
  * ledger page, the retired totals when it exits), ferry_ledger, and a C
- * plugin (open: the record, path, realpath, function tables, type list;
+ * plugin (open: the record, path, realpath, function tables, type list,
+ * the kept name and call sites;
  * calls; close). The loop ends at the first N whose child completes without
  * any injected failure.
  *
@@ -656,7 +657,7 @@ static const char *const all_sites[] = {
     "table chunk",        "claim list",    "plugin record",         "plugin path",
     "plugin realpath",    "plugin types",  "plugin type list",      "plugin functions",
     "plugin parameter type", "plugin argument op", "plugin moved site", "plugin refused site",
-    "plugin result op",
+    "plugin result op",   "plugin name",   "plugin string set",
 };
 #define NSITES (sizeof all_sites / sizeof all_sites[0])
 

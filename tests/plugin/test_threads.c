@@ -6,7 +6,9 @@
  * opens of one file; and close racing with calls: workers create and drop
  * c.Counter handles through the plugin while the main thread keeps trying
  * ferry_plugin_close, which must answer FERRY_E_BUSY until the last handle
- * is gone and the last call has returned, and then FERRY_OK.
+ * is gone and the last call has returned, and then FERRY_OK; and calls
+ * through one `ferry_plugin *` while the main thread closes and reopens the
+ * file (the reopen refills the same record).
  *
  * Worker threads never call Check assertions: they count what went wrong
  * and keep the first message; the case's thread asserts afterwards.
@@ -31,6 +33,7 @@ typedef struct worker {
     char first_error[512];
     ferry_handle *handles; /* for the buffer-drop case */
     struct race *race;
+    struct reopen_race *reopen;
 } worker;
 
 static void worker_error(worker *w, const char *what, ferry_status s)
@@ -517,6 +520,84 @@ START_TEST(threads_close_races_with_calls)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* A plugin pointer used while its file is closed and reopened         */
+/* ------------------------------------------------------------------ */
+
+typedef struct reopen_race {
+    atomic_int running; /* workers not done yet */
+    atomic_long stale;  /* refusals seen: the plugin was closed */
+} reopen_race;
+
+/* Calls and inspects through p while main closes and reopens it: each
+ * answer is the open plugin's or a refusal of a closed one, never a mix. */
+static void *stale_worker(void *arg)
+{
+    worker *w = arg;
+    reopen_race *rr = w->reopen;
+    for (long i = 0; i < w->iterations; i++) {
+        ferry_value r;
+        ferry_status s = ferry_plugin_call(
+            w->p, "sum3", ARGS(ferry_value_i32(w->id), ferry_value_i32(2), ferry_value_i32(3)), &r);
+        if (s == FERRY_OK && r.kind == FERRY_VALUE_I64 && r.as.i64 == w->id + 5)
+            w->ok++;
+        else if (s == FERRY_E_STALE && strstr(ferry_last_error(), "plugin \"cplug\" is closed"))
+            atomic_fetch_add(&rr->stale, 1);
+        else
+            worker_error(w, "sum3", s);
+        const ferry_plugin_function *f = ferry_plugin_find(w->p, "sum3");
+        if (f && strcmp(f->name, "sum3") != 0)
+            worker_error(w, "ferry_plugin_find", FERRY_OK);
+        const char *path = ferry_plugin_path(w->p);
+        if (path && strcmp(path, PLUG_CPLUG) != 0)
+            worker_error(w, "ferry_plugin_path", FERRY_OK);
+    }
+    atomic_fetch_sub(&rr->running, 1);
+    return NULL;
+}
+
+START_TEST(threads_stale_pointer_races_reopen)
+{
+    ferry_plugin *p = plug_open(PLUG_CPLUG);
+    reopen_race rr;
+    atomic_init(&rr.running, NTHREADS);
+    atomic_init(&rr.stale, 0);
+    worker ws[NTHREADS];
+    memset(ws, 0, sizeof ws);
+    for (int i = 0; i < NTHREADS; i++)
+        ws[i].reopen = &rr;
+    start_workers(ws, stale_worker, p, scaled(20000));
+    long cycles = 0, bad = 0;
+    char first_bad[512] = "";
+    bool open = true;
+    /* at least one close and reopen, also where the workers finish first
+     * (valgrind runs one thread at a time) */
+    while (atomic_load(&rr.running) > 0 || cycles < 2) {
+        ferry_plugin *q = NULL;
+        ferry_status s = open ? ferry_plugin_close(p) : ferry_plugin_open(PLUG_CPLUG, &q);
+        if (s == FERRY_OK && !open && q != p)
+            s = FERRY_E_INVALID; /* the reopen made another record */
+        if (s == FERRY_OK) {
+            open = !open;
+            cycles++;
+        } else if (!(open && s == FERRY_E_BUSY) && bad++ == 0) {
+            snprintf(first_bad, sizeof first_bad, "%s: %s", ferry_status_name(s),
+                     ferry_last_error());
+        }
+    }
+    if (open)
+        expect_ok(ferry_plugin_close(p));
+    plug_forget(p);
+    join_workers(ws);
+    ck_assert_msg(bad == 0, "%ld unexpected answers from close/open; first: %s", bad, first_bad);
+    long ok = 0;
+    for (int i = 0; i < NTHREADS; i++)
+        ok += ws[i].ok;
+    ck_assert_int_eq(ok + atomic_load(&rr.stale), NTHREADS * scaled(20000));
+    ck_assert_ptr_null(ferry_type_find(COUNTER_NAME));
+}
+END_TEST
+
 typedef struct gate_caller {
     pthread_t thread;
     ferry_plugin *p;
@@ -569,6 +650,7 @@ static Suite *threads_suite(void)
     ADD_CASE(s, threads_concurrent_open, 600);
     ADD_CASE(s, threads_close_races_with_calls, 600);
     ADD_CASE(s, threads_close_waits_for_every_running_call, 600);
+    ADD_CASE(s, threads_stale_pointer_races_reopen, 600);
     return s;
 }
 

@@ -187,8 +187,16 @@ FERRY_API ferry_status ferry_signature_parse(const char *text, ferry_signature *
 /* The host API                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* An open plugin. Valid from a successful ferry_plugin_open until a
- * successful ferry_plugin_close; owned by ferry. */
+/*
+ * A plugin, owned by ferry: one per plugin file, kept for the life of the
+ * process. Usable from a successful ferry_plugin_open until a successful
+ * ferry_plugin_close. A pointer kept after the close is safe to pass: every
+ * function below refuses it (FERRY_E_STALE, "plugin ... is closed"; the
+ * inspection functions return NULL) until the same file is opened again,
+ * when ferry_plugin_open returns the same pointer and it refers to the
+ * plugin again, as a reused file descriptor does. So reopening a plugin
+ * costs no memory, however often it is done.
+ */
 typedef struct ferry_plugin ferry_plugin;
 
 /*
@@ -203,7 +211,8 @@ typedef struct ferry_plugin ferry_plugin;
  * already with another descriptor (FERRY_E_TYPE); the same file is not open
  * already (FERRY_E_BUSY). Then it registers the plugin's types.
  * On failure nothing is registered, the library is unloaded and *out is
- * untouched. On success *out is the plugin, which the caller closes.
+ * untouched. On success *out is the plugin, which the caller closes; a
+ * file opened and closed before gives the same pointer as then.
  */
 FERRY_API ferry_status ferry_plugin_open(const char *path, ferry_plugin **out);
 
@@ -213,25 +222,29 @@ FERRY_API ferry_status ferry_plugin_open(const char *path, ferry_plugin **out);
  * plugin's types is live or a call into the plugin is running; the plugin
  * stays open and usable. On success the plugin's types are unregistered (a
  * stale handle of one names the type and says its plugin was closed; making
- * a new handle of one fails with FERRY_E_TYPE), `p` is invalid, and the
+ * a new handle of one fails with FERRY_E_TYPE), `p` is closed, and the
  * library is unloaded only if it declared FERRY_PLUGIN_UNLOADABLE (its code
  * otherwise stays mapped: Rust's thread-local destructors make unloading a
  * Rust library unsafe, rust-lang/rust#88737). Opening it again works.
+ * Closing a closed plugin fails with FERRY_E_STALE.
  */
 FERRY_API ferry_status ferry_plugin_close(ferry_plugin *p);
 
 /* The plugin's descriptor, exactly as it exported it (for inspection);
- * NULL for NULL. Valid while p is open. */
+ * NULL for NULL or a closed plugin. Valid while p is open. */
 FERRY_API const ferry_plugin_desc *ferry_plugin_descriptor_of(const ferry_plugin *p);
 
-/* The path p was opened from (as given to ferry_plugin_open). */
+/* The path p was opened from (as given to ferry_plugin_open); NULL for
+ * NULL or a closed plugin. The string stays valid after the close. */
 FERRY_API const char *ferry_plugin_path(const ferry_plugin *p);
 
-/* The plugin's i-th type as registered (i < descriptor->ntypes), else NULL. */
+/* The plugin's i-th type as registered (i < descriptor->ntypes), else NULL
+ * (also for NULL or a closed plugin). */
 FERRY_API const ferry_type *ferry_plugin_type_at(const ferry_plugin *p, size_t i);
 
-/* The plugin's function named `name`, or NULL (no such function, or NULL
- * arguments). The pointer is the descriptor's entry: valid while p is open. */
+/* The plugin's function named `name`, or NULL (no such function, NULL
+ * arguments, or a closed plugin). The pointer is the descriptor's entry:
+ * valid while p is open. */
 FERRY_API const ferry_plugin_function *ferry_plugin_find(const ferry_plugin *p, const char *name);
 
 /*
