@@ -137,6 +137,13 @@ case "$cmd" in
         grep -q __tsan_init <(nm build-tsan/tests/stress/ferry_stress) ||
             { echo "thread sanitizer missing from ferry_stress" >&2; exit 1; }
         TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/stress/ferry_stress "$ops"
+        # FERRY_TRACE=1: the backtrace records beside the table are written and
+        # read (stale-handle messages) while slots are reused; fewer
+        # operations, since each create and end then takes a backtrace.
+        traced_ops=$((ops / 30))
+        say "stress: ThreadSanitizer build, FERRY_TRACE=1, $traced_ops operations"
+        FERRY_TRACE=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+            build-tsan/tests/stress/ferry_stress "$traced_ops"
         ;;
     coverage)
         # docs/coverage.md: the suites (tests/c, the C and Rust plugin
@@ -169,6 +176,9 @@ case "$cmd" in
         ./build-release/bench/ferry_bench --markdown docs/performance-results.md --csv docs/perf-growth.csv
         ./build-release/bench/ferry_bench_plugin build-release/bench/libferry_bench_plugin.so \
             --markdown docs/performance-plugin-results.md
+        say "FERRY_TRACE benchmark (writes docs/performance-trace-results.md)"
+        ./build-release/bench/ferry_bench_trace --baseline build-release/bench/ferry_bench_trace_baseline \
+            --markdown docs/performance-trace-results.md
         say "Rust benchmark (writes docs/performance-rust-results.md and the plots docs/perf-*.png)"
         # from bench/rust, where cargo finds the crates' source (.cargo/config.toml)
         (cd bench/rust && FERRY_LIB_DIR="$root/build-release/c/src" CARGO_TARGET_DIR="$root/build-release/bench-rust" \

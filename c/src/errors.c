@@ -74,6 +74,11 @@ const char *ferry_last_error(void)
     return self && self->message_traced ? self->trace_message : last_message;
 }
 
+const char *ferry__last_message_line(void)
+{
+    return last_message;
+}
+
 ferry_status ferry_report_error(ferry_status s, const char *op, const char *message)
 {
     /* A copy: message may be ferry_last_error() itself, which the new

@@ -508,6 +508,10 @@ ferry_status ferry__fail(ferry_status s, const char *op, const ferry__subject *s
 #endif
     ;
 
+/* The last failure's one-line message, without FERRY_TRACE's frames: for
+ * quoting it inside another message. */
+const char *ferry__last_message_line(void);
+
 /* Appends to buf at *len, never past cap, always NUL-terminated. */
 void ferry__appendf(char *buf, size_t *len, size_t cap, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)

@@ -115,7 +115,7 @@ static ferry_status prepare(const char *op, const ferry_plugin *p, const ferry_p
     if (ferry_signature_parse(e->signature, &sig) != FERRY_OK) {
         /* Keep the parser's account of what is wrong, with whose it is. */
         char why[512];
-        snprintf(why, sizeof why, "%s", ferry_last_error());
+        snprintf(why, sizeof why, "%s", ferry__last_message_line());
         return ferry__fail(FERRY_E_SIGNATURE, op, NULL, "plugin \"%s\" function %s: %s", p->path,
                            e->name, why);
     }
@@ -453,6 +453,8 @@ static void move_all(call *c)
             }
         }
         const char *created = atomic_load_explicit(&slot->created_at, memory_order_relaxed);
+        if (ferry__tracing())
+            ferry__trace_record(o->lk.index, FERRY__TRACE_RELEASED);
         atomic_store_explicit(&slot->released_at, c->f->moved_site, memory_order_release);
         void *obj = slot->obj;
         ferry__note_use(c->self, slot, c->types[o->arg]->id);
@@ -490,7 +492,7 @@ static ferry_status check_handle_result(call *c, ferry_handle h)
     ferry__lookup lk;
     if (ferry__resolve(f->result.op, h, NULL, c->self, &lk) != FERRY_OK) {
         char why[600];
-        snprintf(why, sizeof why, "no live handle (%s)", ferry_last_error());
+        snprintf(why, sizeof why, "no live handle (%s)", ferry__last_message_line());
         return bad_result(c, why);
     }
     unsigned kind = ferry__state_kind(lk.state);
