@@ -14,7 +14,8 @@
  * control that should read 1.00 everywhere).
  *
  * Usage: ferry_bench_trace --baseline PROGRAM [--markdown FILE] [--rounds N]
- *        ferry_bench_trace --loops   (one process's figures: "name ns" lines)
+ *        ferry_bench_trace --loops [N]   (one process's figures: "name ns" lines;
+ *                                         N: N iterations each, for callgrind)
  * Every figure is the best of the rounds (default 7). Not part of CTest.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -96,7 +97,8 @@ static double time_loop(int which, ferry_handle shared)
     return elapsed / (double)done;
 }
 
-static int print_loops(void)
+/* fixed: iterations per loop, for instruction counts (callgrind); 0 = timed */
+static int print_loops(long fixed)
 {
     ferry_type_desc plain = {.name = "bench.trace.Plain",
                              .flags = FERRY_SEND | FERRY_SYNC,
@@ -112,8 +114,15 @@ static int print_loops(void)
     check(ferry_share(shared_type, &obj, &h), "ferry_share");
     for (int i = 0; i < LOOPS; i++)
         run_loop(i, 10000, h); /* warm up: table, caches, unwinder */
-    for (int i = 0; i < LOOPS; i++)
-        printf("%s %.3f\n", loop_names[i], time_loop(i, h));
+    for (int i = 0; i < LOOPS; i++) {
+        if (fixed > 0) {
+            double start = now_ns();
+            run_loop(i, fixed, h);
+            printf("%s %.3f\n", loop_names[i], (now_ns() - start) / (double)fixed);
+        } else {
+            printf("%s %.3f\n", loop_names[i], time_loop(i, h));
+        }
+    }
     check(ferry_drop(h), "ferry_drop");
     return 0;
 }
@@ -171,7 +180,7 @@ int main(int argc, char **argv)
     int rounds = 7;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--loops") == 0)
-            return print_loops();
+            return print_loops(i + 1 < argc ? atol(argv[i + 1]) : 0);
         if (strcmp(argv[i], "--baseline") == 0 && i + 1 < argc)
             baseline = argv[++i];
         else if (strcmp(argv[i], "--markdown") == 0 && i + 1 < argc) {
@@ -181,7 +190,7 @@ int main(int argc, char **argv)
             rounds = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: %s --baseline PROGRAM [--markdown FILE] [--rounds N]\n"
-                            "       %s --loops\n",
+                            "       %s --loops [ITERATIONS]\n",
                     argv[0], argv[0]);
             return 2;
         }

@@ -98,9 +98,9 @@ static FERRY_INLINE ferry_handle ferry__publish(ferry__thread *self, ferry__slot
     atomic_store_explicit(&slot->last_thread, self->id, memory_order_relaxed);
     atomic_store_explicit(&slot->created_at, site ? site : FERRY__NO_SITE, memory_order_release);
     atomic_store_explicit(&slot->released_at, NULL, memory_order_release);
+    atomic_store_explicit(&slot->state, ferry__state_make(gen, kind), memory_order_release);
     if (ferry__tracing())
         ferry__trace_record(index, FERRY__TRACE_CREATED);
-    atomic_store_explicit(&slot->state, ferry__state_make(gen, kind), memory_order_release);
     return ferry__handle_make(ferry__table_tag, gen, index);
 }
 

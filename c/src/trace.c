@@ -109,9 +109,9 @@ static bool in_self(void *pc)
 
 FERRY_COLD void ferry__trace_record(uint32_t index, int event)
 {
-    /* Orders what the caller stored before (publish's new generation, an
-     * end's CAS) before the relaxed frame stores, so a reader whose frame
-     * loads see these frames sees that state too after its acquire fence
+    /* Orders what the caller stored before (publish's new state, an end's
+     * CAS) before the relaxed frame stores, so a reader whose frame loads
+     * see these frames sees that state too after its acquire fence
      * (resolve.c, fail_stale). */
     atomic_thread_fence(memory_order_release);
     void *raw[FERRY__TRACE_DEPTH + SKIP_ROOM];

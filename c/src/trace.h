@@ -44,11 +44,13 @@ static inline bool ferry__tracing(void)
 void ferry__trace_init(void);
 
 /* Records the calling thread's backtrace as slot index's `event`. Called
- * only while the caller owns the slot: before a create publishes it, after
- * an end's CAS and before the release site is stored (so a reader that sees
- * the site sees the frames). Best effort: without memory for the record
- * nothing is recorded and the operation goes on. */
-void ferry__trace_record(uint32_t index, int event);
+ * by a create right after its publish, before the handle is returned (so
+ * whoever is handed the handle sees the frames; off, nothing has to be kept
+ * in registers across the call), and by an end after its CAS and before the
+ * release site is stored (so a reader that sees the site sees the frames).
+ * Best effort: without memory for the record nothing is recorded and the
+ * operation goes on. Cold: the compiler keeps it off the fast paths. */
+FERRY_COLD void ferry__trace_record(uint32_t index, int event);
 
 /* Copies slot index's `event` frames into *out (n = 0 when none). A reader
  * racing a reuse of the slot may get the newer handle's frames; callers
