@@ -100,9 +100,8 @@ static double time_loop(int which, ferry_handle shared)
 /* fixed: iterations per loop, for instruction counts (callgrind); 0 = timed */
 static int print_loops(long fixed)
 {
-    ferry_type_desc plain = {.name = "bench.trace.Plain",
-                             .flags = FERRY_SEND | FERRY_SYNC,
-                             .release = release_nothing};
+    ferry_type_desc plain = {
+        .name = "bench.trace.Plain", .flags = FERRY_SEND | FERRY_SYNC, .release = release_nothing};
     ferry_type_desc shared = {.name = "bench.trace.Shared",
                               .flags = FERRY_SEND | FERRY_SYNC,
                               .release = release_counted,
@@ -189,8 +188,9 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
             rounds = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s --baseline PROGRAM [--markdown FILE] [--rounds N]\n"
-                            "       %s --loops [ITERATIONS]\n",
+            fprintf(stderr,
+                    "usage: %s --baseline PROGRAM [--markdown FILE] [--rounds N]\n"
+                    "       %s --loops [ITERATIONS]\n",
                     argv[0], argv[0]);
             return 2;
         }

@@ -210,8 +210,8 @@ static void report_one(const ferry__live *l, void *ctx)
     if (!r->out)
         return;
     fprintf(r->out, "ferry: live handle 0x%016llx: type %s, kind %s, created at %s",
-            (unsigned long long)l->h.bits, l->type ? l->type->name : "?",
-            ferry__kind_name(l->kind), l->created_at ? l->created_at : "(unknown site)");
+            (unsigned long long)l->h.bits, l->type ? l->type->name : "?", ferry__kind_name(l->kind),
+            l->created_at ? l->created_at : "(unknown site)");
     ferry__trace trace;
     ferry__trace_read(ferry__handle_index(l->h), FERRY__TRACE_CREATED, &trace);
     char text[1024];

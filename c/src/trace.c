@@ -123,8 +123,8 @@ FERRY_COLD void ferry__trace_record(uint32_t index, int event)
     while (first < n - 1 && in_self(raw[first]))
         first++;
     for (int i = 0; i < FERRY__TRACE_DEPTH; i++)
-        atomic_store_explicit(&r->frames[event][i],
-                              first + i < n ? (uintptr_t)raw[first + i] : 0, memory_order_relaxed);
+        atomic_store_explicit(&r->frames[event][i], first + i < n ? (uintptr_t)raw[first + i] : 0,
+                              memory_order_relaxed);
 }
 
 void ferry__trace_read(uint32_t index, int event, ferry__trace *out)

@@ -220,7 +220,8 @@ START_TEST(trace_abort_report_has_the_frames)
     char report[8192];
     size_t len = 0;
     ssize_t got;
-    while (len < sizeof report - 1 && (got = read(pipefd[0], report + len, sizeof report - 1 - len)) > 0)
+    while (len < sizeof report - 1 &&
+           (got = read(pipefd[0], report + len, sizeof report - 1 - len)) > 0)
         len += (size_t)got;
     report[len] = '\0';
     close(pipefd[0]);

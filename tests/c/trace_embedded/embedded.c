@@ -32,9 +32,8 @@ __attribute__((noinline)) ferry_status embedded_drop(ferry_handle h)
 const char *embedded_double_drop(void)
 {
     static const ferry_type *t;
-    ferry_type_desc d = {.name = "embedded.Thing",
-                         .flags = FERRY_SEND | FERRY_SYNC,
-                         .release = release_nothing};
+    ferry_type_desc d = {
+        .name = "embedded.Thing", .flags = FERRY_SEND | FERRY_SYNC, .release = release_nothing};
     if (!t && ferry_type_register(&d, &t) != FERRY_OK)
         return ferry_last_error();
     ferry_handle h = embedded_make(t);

@@ -13,7 +13,8 @@ int main(void)
     const char *created = strstr(msg, "\n  created:\n");
     const char *released = strstr(msg, "\n  released:\n");
     int ok = strncmp(msg, "FERRY_E_STALE: ferry_drop: ", 27) == 0 && created && released &&
-             strstr(created, " embedded_make+0x") && strstr(created, " embedded_make+0x") < released &&
+             strstr(created, " embedded_make+0x") &&
+             strstr(created, " embedded_make+0x") < released &&
              strstr(released, " embedded_drop+0x");
     printf("%s\n%s\n", msg, ok ? "trace_embedded: ok" : "trace_embedded: library frames missing");
     return ok ? 0 : 1;
