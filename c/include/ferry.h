@@ -116,8 +116,9 @@ FERRY_API const char *ferry_status_text(ferry_status s);
  * Up to 8 frames each, innermost first; module+offset is what
  * `addr2line -f -e module offset` resolves, and functions are named only
  * when their symbols are exported (link the program with -rdynamic). Off,
- * it costs nothing measurable (docs/performance.md); on, every create and
- * release takes a backtrace (~1 microsecond) and each slot 128 more bytes.
+ * it costs a test of one byte per create and release, within 2% in time
+ * (docs/performance.md); on, every create and release takes a backtrace
+ * (~1 microsecond) and each slot 128 more bytes.
  */
 FERRY_API const char *ferry_last_error(void);
 

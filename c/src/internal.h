@@ -147,7 +147,9 @@ enum { FERRY__GATE_OPEN, FERRY__GATE_CLOSING, FERRY__GATE_CLOSED };
 typedef struct ferry__gate {
     _Atomic uint32_t ops;   /* operations inside the gate */
     _Atomic uint32_t phase; /* FERRY__GATE_* */
-    const char *plugin;     /* the plugin's name, for messages */
+    /* the plugin's name, for messages: a kept string that a reopen may
+     * replace while a thread that found the gate closed reads it */
+    _Atomic(const char *) plugin;
 } ferry__gate;
 
 struct ferry_type {

@@ -343,7 +343,7 @@ ferry_status ferry_plugin_open(const char *path, ferry_plugin **out)
         ferry__plugin_note_mapping(p);
     }
     if (s == FERRY_OK) {
-        __atomic_store_n(&p->gate.plugin, name, __ATOMIC_RELEASE);
+        atomic_store_explicit(&p->gate.plugin, name, memory_order_release);
         if (made) {
             p->next = plugins;
             plugins = p;

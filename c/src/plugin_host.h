@@ -77,13 +77,10 @@ struct ferry_plugin {
     ferry__function *functions;
 };
 
-/* The name of a gate's plugin. internal.h declares gate->plugin a plain
- * pointer; a reopen may point it at another kept name while a thread that
- * found the gate closed reads it for its message, so both sides use atomic
- * accesses (the builtins: the field is not _Atomic). */
+/* The name of a gate's plugin (see ferry__gate). */
 static inline const char *ferry__gate_name(const ferry__gate *g)
 {
-    return __atomic_load_n(&g->plugin, __ATOMIC_ACQUIRE);
+    return atomic_load_explicit(&g->plugin, memory_order_acquire);
 }
 static inline const char *ferry__plugin_name(const ferry_plugin *p)
 {
