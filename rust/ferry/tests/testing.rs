@@ -125,14 +125,24 @@ fn the_diff_names_the_counters_and_the_live_handles() {
             "  dropped_by_rust 0 -> 1 (+1)\n",
             "  live 1 -> 2 (+1)\n",
             "live handles of testing.Detailed now:\n",
-            "  ferry: live handle 0x",
-            &format!(
-                ": type testing.Detailed, kind unique, created at {}:{made_line}\n",
-                file!()
-            ),
-            "  ferry: live handle 0x",
         ],
     );
+    // One line per live handle, in slot order, which the free lists decide.
+    let listed = &message[message.find(" now:\n").unwrap() + 6..];
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{message}");
+    for line in [made_line, made_line + 1] {
+        let site = format!(
+            ": type testing.Detailed, kind unique, created at {}:{line}",
+            file!()
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("  ferry: live handle 0x") && l.ends_with(&site)),
+            "no line ending {site:?} in:\n{message}"
+        );
+    }
     h1.drop_handle().unwrap();
     h2.drop_handle().unwrap();
     mark.assert_live_change(-1);
